@@ -1,0 +1,72 @@
+"""The one `alpr-watch` command: each package registers its own subcommands here.
+
+Handlers import their heavy dependencies themselves, so `alpr-watch --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# Modules that expose ``register(subparsers)``; order is the order --help lists them.
+COMMAND_MODULES = (
+    "synthetic.cli",
+    "streams.cli",
+    "models.cli",
+    "detector.evaluate_cli",
+    "dashboard.cli",
+)
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alpr-watch",
+        description="Audit ALPR search logs for misuse and informal data sharing.",
+        epilog="Run 'alpr-watch COMMAND --help' for the options and an example of each command.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def example_parser(sub: argparse._SubParsersAction, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand parser whose --help ends with a runnable example."""
+    return sub.add_parser(
+        name,
+        help=help,
+        description=help,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except CliError as exc:
+        print(f"alpr-watch {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
