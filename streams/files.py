@@ -1,0 +1,134 @@
+"""Canonical search files (CSV, JSON Lines, Parquet) read in chunks of batches.
+
+Chunked so that a log of any size replays in bounded memory; each chunk is validated
+by ``detector.validate.canonicalize`` with its real line numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from detector.validate import InputError, Reject, RejectSink, canonicalize, check_columns
+
+CHUNK_ROWS = 250_000
+SEARCH_FILE_NAMES = ("searches.parquet", "searches.csv", "searches.jsonl")
+
+
+def find_searches_file(path: str | Path) -> Path:
+    """The searches file of a dataset directory, or ``path`` itself if it is a file."""
+    p = Path(path)
+    if p.is_dir():
+        for name in SEARCH_FILE_NAMES:
+            if (p / name).exists():
+                return p / name
+        raise InputError(f"{p}: no {', '.join(SEARCH_FILE_NAMES)} in this dataset directory")
+    if not p.exists():
+        raise InputError(f"{p}: no such file or directory")
+    return p
+
+
+def _first_bad_utf8_line(path: Path) -> int:
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number if exc.start >= 0 else number
+    return 0
+
+
+def _read_csv(path: Path, chunk_rows: int, rejects: RejectSink) -> Iterator[pd.DataFrame]:
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (expected a header line with {', '.join(('search_id', 'ts', 'user_id', 'agency'))})")
+    try:
+        reader = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
+            encoding="utf-8-sig", skipinitialspace=True,
+        )
+        line = 2
+        with reader:
+            for chunk in reader:
+                chunk.columns = [c.strip() for c in chunk.columns]
+                lines = np.arange(line, line + len(chunk))
+                line += len(chunk)
+                yield canonicalize(chunk, str(path), lines, rejects)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: line {_first_bad_utf8_line(path)}: not UTF-8 text ({exc.reason})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path}: the file is empty (no header line)") from exc
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: malformed CSV: {exc}") from exc
+
+
+def _read_jsonl(path: Path, chunk_rows: int, rejects: RejectSink) -> Iterator[pd.DataFrame]:
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    rows: list[dict] = []
+    lines: list[int] = []
+    try:
+        with path.open("r", encoding="utf-8-sig") as fh:
+            for number, text in enumerate(fh, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    obj = json.loads(text)
+                    if not isinstance(obj, dict):
+                        raise ValueError("not a JSON object")
+                except ValueError as exc:
+                    rejects.add([Reject(str(path), number, "", f"not a JSON object: {exc}", text.rstrip("\n"))])
+                    continue
+                rows.append(obj)
+                lines.append(number)
+                if len(rows) >= chunk_rows:
+                    yield _json_batch(rows, lines, path, rejects)
+                    rows, lines = [], []
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: line {_first_bad_utf8_line(path)}: not UTF-8 text ({exc.reason})") from exc
+    if rows or not lines:
+        yield _json_batch(rows, lines, path, rejects)
+
+
+def _json_batch(rows: list[dict], lines: list[int], path: Path, rejects: RejectSink) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows)
+    if frame.empty and not rows:
+        frame = pd.DataFrame(columns=["search_id", "ts", "user_id", "agency"])
+    # A missing key in one object is a missing optional value, not a bad row.
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].map(lambda v: "" if v is None else v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+    return canonicalize(frame, str(path), np.asarray(lines, dtype=np.int64), rejects)
+
+
+def _read_parquet(path: Path, chunk_rows: int, rejects: RejectSink) -> Iterator[pd.DataFrame]:
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+    check_columns(pf.schema_arrow.names, str(path))
+    row = 1
+    for record_batch in pf.iter_batches(batch_size=chunk_rows):
+        chunk = record_batch.to_pandas()
+        lines = np.arange(row, row + len(chunk))
+        row += len(chunk)
+        yield canonicalize(chunk, str(path), lines, rejects)
+
+
+def read_searches(path: str | Path, rejects: RejectSink, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Batches of canonical searches from a CSV, JSONL or Parquet file (or dataset directory).
+
+    Line numbers in messages count the CSV header as line 1; for Parquet they are row numbers.
+    """
+    p = find_searches_file(path)
+    suffix = p.suffix.lower()
+    if suffix == ".parquet":
+        yield from _read_parquet(p, chunk_rows, rejects)
+    elif suffix in (".jsonl", ".json", ".ndjson"):
+        yield from _read_jsonl(p, chunk_rows, rejects)
+    else:
+        yield from _read_csv(p, chunk_rows, rejects)
