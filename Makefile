@@ -1,0 +1,33 @@
+# Two entry points on a fresh machine: `make demo` and `make test` (see README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup services clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Synthetic world -> replay -> alerts in SQLite -> evaluation against the ground truth.
+demo: $(STAMP)
+	$(BIN)/alpr-watch synthesize --days 60 --seed 7 --out data/
+	$(BIN)/alpr-watch replay data/ --out results/
+	$(BIN)/alpr-watch evaluate --labels data/labels.csv --results results/
+
+# What the tests need besides Python packages: PostgreSQL running, Debian chromium.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# The whole suite, slow tests included.
+test: $(STAMP) services
+	$(BIN)/python -m pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) data results

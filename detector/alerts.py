@@ -1,0 +1,164 @@
+"""Grouping flagged searches into alerts: one alert, one episode for a reviewer to judge.
+
+A flagged search joins the open alert of its episode (the same user on the same
+plate, site, circle or own activity; or many users on one plate) unless that
+alert went quiet for longer than the episode's gap. Alert ids derive from the
+episode key and its first search, so a replay and a stream name alerts alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from detector.explain import SIGNAL_TITLES, pseudonym, signal_detail, summary
+from detector.reasons import PROTECTED, names_of
+from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SIGNALS
+
+NS_DAY = 86_400_000_000_000
+# How long an episode may go quiet before a new flagged search opens a new alert.
+GAP_DAYS = {"plate": 45.0, "circle": 21.0, "site": 30.0, "user": 1.0, "swarm": 21.0}
+PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
+COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far")
+MAXIMA = ("up_count", "up_days", "circle_plates", "site_days", "burst", "plate_users", "plate_agencies", "usual_day")
+
+
+def severity_of(score: float, signals: set[str]) -> str:
+    if score >= 95 or ("forbidden_purpose" in signals and score >= 80):
+        return "critical"
+    if score >= 85:
+        return "high"
+    if score >= 70:
+        return "medium"
+    return "low"
+
+
+@dataclass
+class Alert:
+    alert_id: str
+    key: str
+    pattern: str
+    user_id: str
+    agency: str
+    first_ns: int
+    last_ns: int
+    search_ids: list[str] = field(default_factory=list)
+    users: dict[str, int] = field(default_factory=dict)
+    attr: list[float] = field(default_factory=lambda: [0.0] * len(SIGNALS))
+    max_score: float = 0.0
+    stats: dict = field(default_factory=dict)
+
+    def to_record(self) -> dict:
+        """The alert in the form of spec section 5 (plus the episode's extra fields)."""
+        n = len(self.search_ids)
+        score = round(min(100.0, self.max_score + 4.0 * math.log2(n)), 2)
+        weights = {s: self.attr[i] / n for i, s in enumerate(SIGNALS) if self.attr[i] > 0}
+        ctx = dict(self.stats)
+        ctx.update(n=n, user=self.user_id or "(redacted)", agency=self.agency,
+                   first_day=pd.Timestamp(self.first_ns, tz="UTC").strftime("%Y-%m-%d"),
+                   last_day=pd.Timestamp(self.last_ns, tz="UTC").strftime("%Y-%m-%d"),
+                   nocase_share=ctx["nocase"] / n)
+        ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+        signals = [{"name": s, "weight": round(w, 2), "title": SIGNAL_TITLES[s], "detail": signal_detail(s, ctx)} for s, w in ranked]
+        users = sorted(self.users, key=lambda u: -self.users[u])
+        return {
+            "alert_id": self.alert_id,
+            "severity": severity_of(score, set(weights)),
+            "score": score,
+            "user_id": self.user_id,
+            "agency": self.agency,
+            "first_ts": pd.Timestamp(self.first_ns, tz="UTC").isoformat(),
+            "last_ts": pd.Timestamp(self.last_ns, tz="UTC").isoformat(),
+            "search_ids": list(self.search_ids),
+            "signals": signals,
+            "summary": summary(self.pattern, ctx),
+            "pattern": self.pattern,
+            "users": users,
+            "target": ctx["target"],
+        }
+
+
+class Alerter:
+    """Open episodes and the rule that adds flagged searches to them."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, Alert] = {}
+
+    def add(self, ctx: pd.DataFrame, score: np.ndarray, attr: np.ndarray, threshold: float) -> tuple[np.ndarray, list[Alert]]:
+        """Alert id per search ('' when not flagged) and the alerts this batch touched.
+
+        ``ctx`` is the engine's per-search frame (ids, keys, feature columns), in time order.
+        """
+        alert_ids = np.full(len(ctx), "", dtype=object)
+        touched: dict[str, Alert] = {}
+        flagged = np.flatnonzero(score >= threshold)
+        if not len(flagged):
+            return alert_ids, []
+        cols = {c: ctx[c].to_numpy() for c in ctx.columns}
+        for i in flagged:
+            pattern = PATTERN_SIGNALS[int(np.argmax(attr[i, PATTERN_COLUMNS]))]
+            scope = SIGNALS[pattern]
+            key = self._key(scope, cols, i)
+            t = int(cols["t"][i])
+            alert = self.open.get(key)
+            if alert is None or t - alert.last_ns > GAP_DAYS[scope] * NS_DAY:
+                alert = Alert(
+                    alert_id="A" + hashlib.sha1(f"{key}|{cols['search_id'][i]}".encode()).hexdigest()[:15],
+                    key=key, pattern=pattern, user_id=str(cols["user_id"][i]), agency=str(cols["agency"][i]),
+                    first_ns=t, last_ns=t,
+                    stats={c: 0 for c in COUNTERS} | {m: 0.0 for m in MAXIMA} | {
+                        "target": pseudonym(str(cols["plate"][i])) if cols["plate"][i] else "no plate",
+                        "site_category": str(cols["site_category"][i]), "reason_categories": [],
+                        "agency_state": str(cols["agency_state"][i]), "agency_kind": str(cols["agency_kind"][i]),
+                        "rule": cols["sharing_rule"][i], "purpose_rule": "", "rare_surname": False,
+                    },
+                )
+                self.open[key] = alert
+            self._join(alert, cols, i, score[i], attr[i])
+            alert_ids[i] = alert.alert_id
+            touched[alert.alert_id] = alert
+        return alert_ids, list(touched.values())
+
+    @staticmethod
+    def _key(scope: str, cols: dict, i: int) -> str:
+        if scope == "swarm":
+            return f"swarm|{cols['plate'][i]}"
+        target = {"plate": "plate", "circle": "circle", "site": "site_id"}.get(scope)
+        return f"{cols['user_key'][i]}|{scope}" + (f"|{cols[target][i]}" if target else "")
+
+    @staticmethod
+    def _join(alert: Alert, cols: dict, i: int, score: float, attr: np.ndarray) -> None:
+        alert.search_ids.append(str(cols["search_id"][i]))
+        alert.last_ns = max(alert.last_ns, int(cols["t"][i]))
+        alert.first_ns = min(alert.first_ns, int(cols["t"][i]))
+        user = str(cols["user_id"][i])
+        alert.users[user] = alert.users.get(user, 0) + 1
+        alert.attr = [a + float(b) for a, b in zip(alert.attr, attr)]
+        alert.max_score = max(alert.max_score, float(score))
+        st = alert.stats
+        for c in COUNTERS:
+            st[c] += int(bool(cols[c][i]))
+        for m in MAXIMA:
+            v = float(cols[m][i])
+            if not math.isnan(v):
+                st[m] = max(st[m], v)
+        st["max_up_count"], st["max_up_days"], st["max_circle"] = st["up_count"], st["up_days"], st["circle_plates"]
+        st["max_site_days"], st["max_burst"], st["max_plate_users"] = st["site_days"], st["burst"], st["plate_users"]
+        st["max_plate_agencies"] = st["plate_agencies"]
+        cats = set(st["reason_categories"]) | {c for c in names_of(int(cols["reason_bits"][i])) if c in PROTECTED}
+        st["reason_categories"] = sorted(cats)
+        if cols["purpose_rule"][i]:
+            st["purpose_rule"] = cols["purpose_rule"][i]
+        st["rare_surname"] = st["rare_surname"] or bool(cols["rare_surname"][i])
+        if cols["site_category"][i]:
+            st["site_category"] = str(cols["site_category"][i])
+
+    def close_idle(self, now_ns: int) -> None:
+        """Forget episodes that can no longer be extended, so state stays bounded."""
+        longest = max(GAP_DAYS.values()) * NS_DAY
+        self.open = {k: a for k, a in self.open.items() if now_ns - a.last_ns <= longest}
+

@@ -1,0 +1,141 @@
+"""The detector: one batch in, scores and touched alerts out, state carried forward.
+
+Replay and streaming both call ``Detector.process`` on batches; only where batches
+come from and how state is checkpointed differ. Within a batch, searches are taken
+in time order, so features stay causal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from detector.alerts import Alert, Alerter
+from detector.features import TARGET_FEATURES, USER_FEATURES, TargetSide, UserSide
+from detector.policy import Policy
+from detector.reasons import BIT, PROTECTED, classify_column
+from detector.reference import Reference, lookup
+from detector.rules import SITE_WEIGHT, RuleParams, compute_signals
+from detector.schema import ts_ns
+from detector.scoring import Fusion
+
+UNKNOWN_USER = "<redacted>"
+
+
+@dataclass
+class BatchResult:
+    """Per-search scores in input order (``search_id, score, flagged, alert_id``) and the alerts touched."""
+
+    scores: pd.DataFrame
+    alerts: list[Alert]
+    signals: np.ndarray  # strengths, rows aligned with ``scores``
+
+
+class Detector:
+    """Stateful scorer. ``params`` and ``fusion`` are the tunable parts; ``model`` is optional."""
+
+    def __init__(self, reference: Reference, policy: Policy, params: RuleParams | None = None,
+                 fusion: Fusion | None = None, model=None) -> None:
+        self.reference = reference
+        self.policy = policy
+        self.params = params or RuleParams()
+        self.fusion = fusion or Fusion()
+        self.model = model
+        self.user_side = UserSide()
+        self.target_side = TargetSide()
+        self.alerter = Alerter()
+
+    def context(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """Per-search columns derived without state: keys, reason taxonomy, reference, policy."""
+        ref, pol = self.reference, self.policy
+        c = pd.DataFrame({"search_id": batch["search_id"], "user_id": batch["user_id"], "agency": batch["agency"],
+                          "plate": batch["plate"]})
+        c["t"] = ts_ns(batch["ts"])
+        c["user_key"] = batch["agency"] + "\x1f" + batch["user_id"].where(batch["user_id"] != "", UNKNOWN_USER)
+        bits = classify_column(batch["reason"], batch["offense_type"])
+        c["reason_bits"] = bits
+        c["has_case"] = (batch["case_number"] != "").to_numpy()
+        c["case_hash"] = pd.util.hash_pandas_object(batch["case_number"], index=False).to_numpy().view(np.int64)
+        c["vague"] = (bits & (BIT["vague"] | BIT["missing"])) != 0
+        hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
+        c["covered"] = c["has_case"].to_numpy() | hotlist
+        protected = np.zeros(len(batch), bool)
+        for cat in PROTECTED:
+            protected |= (bits & BIT[cat]) != 0
+        c["protected_reason"] = protected
+        c["personal_data"] = (bits & BIT["personal_data"]) != 0
+        state = batch["agency_state"].where(batch["agency_state"] != "", lookup(batch["agency"], ref.agency_state))
+        kind = lookup(batch["agency"], ref.agency_kind).astype(str)
+        kind = kind.where(state != "US", "federal")
+        c["agency_state"], c["agency_kind"] = state.astype(str), kind
+        ob = batch["on_behalf_of"]
+        ob_state = lookup(ob, ref.agency_state).astype(str)
+        ob_kind = lookup(ob, ref.agency_kind).astype(str)
+        ob_state = ob_state.where(~((ob != "") & (ob_state == "") & ob.str.contains(r"\[Federal\]|ICE|HSI|Homeland|Immigration|FBI|DEA|CBP", regex=True)), "US")
+        found = pol.check(c["agency_state"], c["agency_kind"], ob_state, ob_kind.where(ob_state != "US", "federal"), bits)
+        for name, values in found.items():
+            c[name] = values
+        c["sharing_rule"] = pol.sharing_rule or ""
+        purpose = np.full(len(batch), "", dtype=object)
+        for cat, rule in pol.forbidden_purposes.items():
+            purpose = np.where(((bits & BIT[cat]) != 0) & (purpose == ""), rule, purpose)
+        c["purpose_rule"] = purpose
+        net = batch["networks_searched"].to_numpy()
+        c["networks"] = np.nan_to_num(net, nan=0.0)
+        c["log_net"] = np.log1p(net)
+        registered = batch["plate"].isin(ref.plate_surname.keys()).to_numpy() if ref.plate_surname else np.zeros(len(batch), bool)
+        plate_state = batch["plate_state"].to_numpy(dtype=str)
+        home = pol.state or ""
+        foreign_plate = (plate_state != "") & (plate_state != home) if home else np.zeros(len(batch), bool)
+        c["far"] = (c["networks"].to_numpy() >= self.params.nationwide_networks) & (batch["plate"] != "").to_numpy() & (~registered | foreign_plate)
+        site, _ = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy())
+        c["site_id"] = np.where(site >= 0, ref.sites["site_id"].to_numpy(dtype=str)[np.maximum(site, 0)] if len(ref.sites) else "", "")
+        c["site_category"] = np.where(site >= 0, ref.site_category[np.maximum(site, 0)] if len(ref.sites) else "", "")
+        c["site_weight"] = lookup(c["site_category"], SITE_WEIGHT, 0.0).to_numpy(dtype=np.float64)
+        owner = lookup(batch["plate"], ref.plate_surname).astype(str)
+        mine = lookup(batch["user_id"], ref.user_surname).astype(str)
+        c["surname_match"] = ((owner != "") & (owner == mine)).to_numpy()
+        c["surname_households"] = lookup(owner, ref.surname_households, 10**9).to_numpy(dtype=np.float64)
+        c["rare_surname"] = c["surname_match"].to_numpy() & (c["surname_households"].to_numpy() <= self.params.surname_rare)
+        c["circle"] = lookup(batch["plate"], ref.plate_circle).astype(str)
+        return c
+
+    def process(self, batch: pd.DataFrame) -> BatchResult:
+        """Score one batch of canonical searches and update the open alerts."""
+        order = np.argsort(ts_ns(batch["ts"]), kind="stable")
+        sorted_batch = batch.iloc[order].reset_index(drop=True)
+        ctx = self.context(sorted_batch)
+        t = ctx["t"].to_numpy()
+        uf = self.user_side.run(
+            t, ctx["user_key"], ctx["agency"], ctx["plate"], ctx["site_id"], ctx["has_case"].to_numpy(),
+            ctx["case_hash"].to_numpy(), ctx["log_net"].to_numpy(), ctx["far"].to_numpy(),
+        )
+        tf = self.target_side.run(t, ctx["plate"], ctx["user_key"], ctx["agency"], ctx["circle"], ctx["covered"].to_numpy())
+        for j, name in enumerate(USER_FEATURES):
+            ctx[name] = uf[:, j]
+        for j, name in enumerate(TARGET_FEATURES):
+            ctx[name] = tf[:, j]
+        base = np.maximum(ctx["daily_mean"].to_numpy(), ctx["peer_daily"].to_numpy())
+        ctx["usual_day"] = np.where(base < 0, np.nan, base)
+        ctx["offshift"] = (ctx["user_prior"].to_numpy() >= self.params.offshift_history) & (ctx["hour_share"].to_numpy() < self.params.offshift_share)
+        ctx["nocase"] = ~ctx["has_case"].to_numpy()
+        ctx["nationwide"] = ctx["networks"].to_numpy() >= self.params.nationwide_networks
+        feats = {name: ctx[name].to_numpy() for name in ctx.columns if ctx[name].dtype != object and ctx[name].dtype.kind in "biuf"}
+        if self.model is not None:
+            feats["model_anomaly"] = self.model.score_searches(ctx)
+        S = compute_signals(feats, self.params)
+        score, attr = self.fusion.score(S)
+        alert_ids, touched = self.alerter.add(ctx, score, attr, self.fusion.threshold)
+        if len(t):
+            self.alerter.close_idle(int(t.max()))
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        scores = pd.DataFrame({
+            "search_id": ctx["search_id"].to_numpy()[inverse],
+            "score": np.round(score, 2)[inverse],
+            "flagged": (alert_ids != "")[inverse],
+            "alert_id": alert_ids[inverse].astype(str),
+        })
+        return BatchResult(scores=scores, alerts=touched, signals=S[inverse])

@@ -1,0 +1,312 @@
+"""Causal per-search features over batches, from compiled kernels and persistent state.
+
+A search is described only by what came before it (and itself), so a replay and a
+stream that see the same searches in the same per-entity order compute the same
+numbers. State is split by what it is keyed on, so a stream can partition it:
+
+* ``UserSide``: keyed by the searching account (a stream partitions it by agency):
+  working hours, volume, repetition of one plate, repeated searches near one site,
+  the reach the user normally asks for.
+* ``TargetSide``: keyed by the plate searched (a stream partitions it by plate circle):
+  how many different users look one person up, searches across one household or
+  circle of associates, whether a plate has any local history.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from detector.state import Table, Vocab
+
+NS_HOUR = 3_600_000_000_000
+NS_DAY = 24 * NS_HOUR
+PAIR = np.int64(1 << 32)
+
+USER_FEATURES = (
+    "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase",
+    "up_count", "up_days", "up_span_days", "up_nocase", "up_same_case", "site_count", "site_days", "net_mean", "far_burst",
+)
+TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "circle_plates", "circle_cover")
+
+
+@njit(cache=True)
+def _decay(value, last_t, t, tau):  # pragma: no cover - compiled
+    if last_t < 0 or t <= last_t:
+        return value
+    return value * np.exp(-(t - last_t) / tau)
+
+
+@njit(cache=True)
+def _slot(slots, key, size):  # pragma: no cover - compiled
+    if key in slots:
+        return slots[key]
+    slots[key] = size
+    return size
+
+
+@njit(cache=True)
+def user_kernel(  # pragma: no cover - compiled
+    t, user, agency, plate, site, has_case, case_hash, log_net, far, out,
+    u_n, u_hist, u_day, u_day_count, u_daily, u_active, u_burst, u_burst_nc, u_last,
+    u_net, u_net_n, u_far,
+    a_daily, a_n,
+    p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case, p_samecase,
+    s_slots, s_size, s_count, s_days, s_lastday,
+    burst_tau, daily_alpha, far_tau,
+):
+    for i in range(t.shape[0]):
+        u = user[i]
+        a = agency[i]
+        ti = t[i]
+        day = ti // 86_400_000_000_000
+        hour = (ti // 3_600_000_000_000) % 24
+        # close the user's previous day: fold its count into the user's and the agency's norm
+        if u_day[u] != day:
+            if u_day[u] >= 0:
+                c = u_day_count[u]
+                if u_active[u] == 0:
+                    u_daily[u] = c
+                else:
+                    u_daily[u] = (1 - daily_alpha) * u_daily[u] + daily_alpha * c
+                u_active[u] += 1
+                if a_n[a] == 0:
+                    a_daily[a] = c
+                else:
+                    a_daily[a] = (1 - daily_alpha) * a_daily[a] + daily_alpha * c
+                a_n[a] += 1
+            u_day[u] = day
+            u_day_count[u] = 0.0
+        n_prior = u_n[u]
+        out[i, 0] = n_prior
+        out[i, 1] = (u_hist[u, hour] + 0.1) / (n_prior + 1.0)
+        u_day_count[u] += 1.0
+        out[i, 2] = u_day_count[u]
+        out[i, 3] = u_daily[u] if u_active[u] > 0 else -1.0
+        out[i, 4] = a_daily[a] if a_n[a] > 0 else -1.0
+        u_burst[u] = _decay(u_burst[u], u_last[u], ti, burst_tau) + 1.0
+        u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + (0.0 if has_case[i] else 1.0)
+        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (1.0 if far[i] else 0.0)
+        out[i, 15] = u_far[u]
+        u_last[u] = ti
+        out[i, 5] = u_burst[u]
+        out[i, 6] = u_burst_nc[u]
+        u_hist[u, hour] += 1.0
+        u_n[u] = n_prior + 1.0
+        # one user, one plate: how often, over how long, under which case numbers
+        if plate[i] >= 0:
+            s = _slot(p_slots, u * 4294967296 + plate[i], p_size)
+            if s == p_size:
+                p_size += 1
+                p_first[s] = ti
+                p_case[s] = case_hash[i]
+            if p_lastday[s] != day:
+                p_days[s] += 1.0
+                p_lastday[s] = day
+            if has_case[i] and case_hash[i] == p_case[s]:
+                out[i, 11] = p_samecase[s]
+                p_samecase[s] += 1.0
+            else:
+                out[i, 11] = 0.0
+            if has_case[i] and p_samecase[s] == 0:
+                p_case[s] = case_hash[i]
+                p_samecase[s] = 1.0
+            p_count[s] += 1.0
+            if not has_case[i]:
+                p_nocase[s] += 1.0
+            out[i, 7] = p_count[s]
+            out[i, 8] = p_days[s]
+            out[i, 9] = (ti - p_first[s]) / 86_400_000_000_000
+            out[i, 10] = p_nocase[s]
+        # one user, one sensitive site: on how many days
+        if site[i] >= 0:
+            s = _slot(s_slots, u * 4294967296 + site[i], s_size)
+            if s == s_size:
+                s_size += 1
+            if s_lastday[s] != day:
+                s_days[s] += 1.0
+                s_lastday[s] = day
+            s_count[s] += 1.0
+            out[i, 12] = s_count[s]
+            out[i, 13] = s_days[s]
+        out[i, 14] = u_net[u] if u_net_n[u] > 0 else np.nan
+        if not np.isnan(log_net[i]):
+            u_net[u] = (u_net[u] * u_net_n[u] + log_net[i]) / (u_net_n[u] + 1.0)
+            u_net_n[u] += 1.0
+    return p_size, s_size
+
+
+@njit(cache=True)
+def target_kernel(  # pragma: no cover - compiled
+    t, plate, user, agency, circle, covered, out,
+    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last,
+    pu_slots, pu_size, pu_last,
+    pa_slots, pa_size, pa_last,
+    uc_slots, uc_size, uc_plates, uc_cover, uc_last,
+    window, tau,
+):
+    for i in range(t.shape[0]):
+        p = plate[i]
+        if p < 0:
+            continue
+        ti = t[i]
+        out[i, 0] = pl_n[p]
+        pl_n[p] += 1.0
+        # distinct users (and agencies) looking this plate up recently: a decayed count
+        # that a user adds to again only once their previous search fell out of the window
+        s = _slot(pu_slots, p * 4294967296 + user[i], pu_size)
+        if s == pu_size:
+            pu_size += 1
+        fresh_user = pu_last[s] < 0 or ti - pu_last[s] > window
+        pu_last[s] = ti
+        s = _slot(pa_slots, p * 4294967296 + agency[i], pa_size)
+        if s == pa_size:
+            pa_size += 1
+        fresh_agency = pa_last[s] < 0 or ti - pa_last[s] > window
+        pa_last[s] = ti
+        pl_users[p] = _decay(pl_users[p], pl_last[p], ti, tau) + (1.0 if fresh_user else 0.0)
+        pl_agencies[p] = _decay(pl_agencies[p], pl_last[p], ti, tau) + (1.0 if fresh_agency else 0.0)
+        pl_cover[p] = _decay(pl_cover[p], pl_last[p], ti, tau) + (1.0 if covered[i] else 0.0)
+        pl_total[p] = _decay(pl_total[p], pl_last[p], ti, tau) + 1.0
+        pl_last[p] = ti
+        out[i, 1] = pl_users[p]
+        out[i, 2] = pl_agencies[p]
+        out[i, 3] = pl_cover[p] / pl_total[p]
+        # one user across one circle of linked plates (household, associates)
+        c = circle[i]
+        if c >= 0:
+            s = _slot(uc_slots, user[i] * 4294967296 + c, uc_size)
+            if s == uc_size:
+                uc_size += 1
+            # a plate counts once per window: a fresh (plate, user) pair is a new plate of the circle
+            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, tau) + (1.0 if fresh_user else 0.0)
+            uc_cover[s] = _decay(uc_cover[s], uc_last[s], ti, tau) + (1.0 if covered[i] else 0.0)
+            uc_last[s] = ti
+            out[i, 4] = uc_plates[s]
+            out[i, 5] = uc_cover[s]
+    return pu_size, pa_size, uc_size
+
+
+class UserSide:
+    """State and kernel driver for features keyed by the searching account."""
+
+    def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0) -> None:
+        self.burst_tau = burst_tau_h * NS_HOUR
+        self.far_tau = far_tau_h * NS_HOUR
+        self.daily_alpha = daily_alpha
+        self.users = Vocab()
+        self.agencies = Vocab()
+        self.plates = Vocab()
+        self.sites = Vocab()
+        self.user = Table({
+            "n": (np.float64, 0.0), "hist": (np.float64, 0.0, 24), "day": (np.int64, -1), "day_count": (np.float64, 0.0),
+            "daily": (np.float64, 0.0), "active": (np.float64, 0.0), "burst": (np.float64, 0.0), "burst_nc": (np.float64, 0.0),
+            "last": (np.int64, -1), "net": (np.float64, 0.0), "net_n": (np.float64, 0.0), "far": (np.float64, 0.0),
+        })
+        self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0)})
+        self.pair = Table({
+            "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
+            "nocase": (np.float64, 0.0), "case": (np.int64, 0), "samecase": (np.float64, 0.0),
+        }, keyed=True)
+        self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
+
+    def run(self, t: np.ndarray, user_key, agency, plate, site_id, has_case: np.ndarray, case_hash: np.ndarray,
+            log_net: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """Features for one batch, in time order; updates the state."""
+        n = len(t)
+        u = self.users.encode(user_key)
+        a = self.agencies.encode(agency)
+        pmask = (plate != "").to_numpy()
+        p = np.full(n, -1, dtype=np.int64)
+        p[pmask] = self.plates.encode(plate[pmask])
+        s = np.full(n, -1, dtype=np.int64)
+        smask = site_id != ""
+        s[smask] = self.sites.encode(site_id[smask])
+        self.user.reserve(len(self.users)); self.user.size = len(self.users)
+        self.agency.reserve(len(self.agencies)); self.agency.size = len(self.agencies)
+        self.pair.reserve(self.pair.size + n)
+        self.site.reserve(self.site.size + n)
+        out = np.zeros((n, len(USER_FEATURES)))
+        out[:, 14] = np.nan
+        U, A, P, S = self.user.data, self.agency.data, self.pair.data, self.site.data
+        self.pair.size, self.site.size = user_kernel(
+            t, u, a, p, s, has_case, case_hash, log_net, far, out,
+            U["n"], U["hist"], U["day"], U["day_count"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
+            U["net"], U["net_n"], U["far"], A["daily"], A["n"],
+            self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["samecase"],
+            self.site.slots, self.site.size, S["count"], S["days"], S["lastday"],
+            float(self.burst_tau), self.daily_alpha, float(self.far_tau),
+        )
+        return out
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {}
+        for name in ("user", "agency", "pair", "site"):
+            out.update(getattr(self, name).to_arrays(name))
+        for name in ("users", "agencies", "plates", "sites"):
+            out[f"vocab.{name}"] = np.array(getattr(self, name).values, dtype=object)
+        return out
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for name in ("user", "agency", "pair", "site"):
+            getattr(self, name).load_arrays(name, arrays)
+        for name in ("users", "agencies", "plates", "sites"):
+            setattr(self, name, Vocab(list(arrays[f"vocab.{name}"])))
+
+
+class TargetSide:
+    """State and kernel driver for features keyed by the plate searched."""
+
+    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0) -> None:
+        self.window = int(window_days * NS_DAY)
+        self.tau = tau_days * NS_DAY
+        self.plates = Vocab()
+        self.users = Vocab()
+        self.agencies = Vocab()
+        self.circles = Vocab()
+        self.plate = Table({
+            "n": (np.float64, 0.0), "users": (np.float64, 0.0), "agencies": (np.float64, 0.0),
+            "cover": (np.float64, 0.0), "total": (np.float64, 0.0), "last": (np.int64, -1),
+        })
+        self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
+        self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
+        self.user_circle = Table({"plates": (np.float64, 0.0), "cover": (np.float64, 0.0), "last": (np.int64, -1)}, keyed=True)
+
+    def run(self, t: np.ndarray, plate, user_key, agency, circle, covered: np.ndarray) -> np.ndarray:
+        n = len(t)
+        pmask = (plate != "").to_numpy()
+        p = np.full(n, -1, dtype=np.int64)
+        p[pmask] = self.plates.encode(plate[pmask])
+        u = self.users.encode(user_key)
+        a = self.agencies.encode(agency)
+        c = np.full(n, -1, dtype=np.int64)
+        cmask = (circle != "").to_numpy()
+        c[cmask] = self.circles.encode(circle[cmask])
+        self.plate.reserve(len(self.plates)); self.plate.size = len(self.plates)
+        for table in (self.plate_user, self.plate_agency, self.user_circle):
+            table.reserve(table.size + n)
+        out = np.zeros((n, len(TARGET_FEATURES)))
+        P, PU, PA, UC = self.plate.data, self.plate_user.data, self.plate_agency.data, self.user_circle.data
+        self.plate_user.size, self.plate_agency.size, self.user_circle.size = target_kernel(
+            t, p, u, a, c, covered, out,
+            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"],
+            self.plate_user.slots, self.plate_user.size, PU["last"],
+            self.plate_agency.slots, self.plate_agency.size, PA["last"],
+            self.user_circle.slots, self.user_circle.size, UC["plates"], UC["cover"], UC["last"],
+            self.window, float(self.tau),
+        )
+        return out
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {}
+        for name in ("plate", "plate_user", "plate_agency", "user_circle"):
+            out.update(getattr(self, name).to_arrays(name))
+        for name in ("plates", "users", "agencies", "circles"):
+            out[f"vocab.{name}"] = np.array(getattr(self, name).values, dtype=object)
+        return out
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for name in ("plate", "plate_user", "plate_agency", "user_circle"):
+            getattr(self, name).load_arrays(name, arrays)
+        for name in ("plates", "users", "agencies", "circles"):
+            setattr(self, name, Vocab(list(arrays[f"vocab.{name}"])))

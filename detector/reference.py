@@ -1,0 +1,150 @@
+"""Reference data (spec section 2): what turns a plate, user or agency string into context.
+
+Each table is optional; a missing one just leaves its signals silent. Lookups are
+prepared once as dictionaries and arrays so the per-search path stays vectorised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.neighbors import BallTree
+
+from detector.schema import REFERENCE_FILES, SITE_CATEGORIES, normalize_plates
+from detector.validate import InputError
+
+EARTH_RADIUS_M = 6_371_008.8
+# Links that tie plates into one circle of people; employers link too many strangers.
+CIRCLE_KINDS = ("household", "associate", "co_travel")
+MAX_CIRCLE = 40
+
+
+def _read_table(path: Path, name: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path}: the file is empty (expected columns {', '.join(REFERENCE_FILES[name])})") from exc
+    frame.columns = [c.strip() for c in frame.columns]
+    missing = [c for c in REFERENCE_FILES[name] if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}; the header has {', '.join(frame.columns)}")
+    return frame
+
+
+def _numbers(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    for name in columns:
+        values = pd.to_numeric(frame[name], errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            line = int(np.flatnonzero(bad)[0]) + 2
+            raise InputError(f"{path}: line {line}: field {name!r}: expected a number, got {frame[name].iloc[line - 2]!r}")
+        frame[name] = values.astype(np.float64)
+    return frame
+
+
+@dataclass
+class Reference:
+    """Reference tables plus the lookups the detector needs from them."""
+
+    sites: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_FILES["sites"])))
+    vehicles: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_FILES["vehicles"])))
+    relations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_FILES["relations"])))
+    agencies: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_FILES["agencies"])))
+    users: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REFERENCE_FILES["users"])))
+
+    def __post_init__(self) -> None:
+        self.vehicles = self.vehicles.assign(plate=normalize_plates(self.vehicles["plate"]))
+        self.relations = self.relations.assign(
+            plate_a=normalize_plates(self.relations["plate_a"]), plate_b=normalize_plates(self.relations["plate_b"])
+        )
+        self.plate_surname: dict[str, str] = dict(
+            zip(self.vehicles["plate"], self.vehicles["owner_surname"].str.strip().str.upper())
+        )
+        self.plate_household: dict[str, str] = dict(zip(self.vehicles["plate"], self.vehicles["household_id"]))
+        self.user_surname: dict[str, str] = dict(zip(self.users["user_id"], self.users["surname"].str.strip().str.upper()))
+        self.agency_state: dict[str, str] = dict(zip(self.agencies["agency"], self.agencies["state"].str.upper()))
+        self.agency_kind: dict[str, str] = dict(zip(self.agencies["agency"], self.agencies["kind"].str.lower()))
+        self.plate_circle = self._circles()
+        owners = self.vehicles.assign(surname=self.vehicles["owner_surname"].str.strip().str.upper())
+        # households carrying the surname: a match on a rare name is telling, on a common one it is chance
+        self.surname_households: dict[str, int] = owners.groupby("surname")["household_id"].nunique().to_dict()
+        self._site_tree = None
+        if len(self.sites):
+            coords = np.radians(self.sites[["lat", "lon"]].to_numpy(dtype=np.float64))
+            self._site_tree = BallTree(coords, metric="haversine")
+        self.site_category = self.sites["category"].to_numpy(dtype=str) if len(self.sites) else np.array([], dtype=str)
+        self.site_radius = self.sites["radius_m"].to_numpy(dtype=np.float64) if len(self.sites) else np.zeros(0)
+
+    def _circles(self) -> dict[str, str]:
+        """Plate -> circle id: households joined by household/associate/co-travel links."""
+        pairs = [self.vehicles[["plate", "household_id"]].rename(columns={"household_id": "other"})]
+        pairs[0] = pairs[0].assign(other="hh:" + pairs[0]["other"])
+        rel = self.relations[self.relations["kind"].str.lower().isin(CIRCLE_KINDS)]
+        pairs.append(rel[["plate_a", "plate_b"]].rename(columns={"plate_a": "plate", "plate_b": "other"}))
+        edges = pd.concat(pairs, ignore_index=True)
+        edges = edges[(edges["plate"] != "") & (edges["other"] != "") & (edges["other"] != "hh:")]
+        if edges.empty:
+            return {}
+        nodes, codes = np.unique(np.concatenate([edges["plate"].to_numpy(str), edges["other"].to_numpy(str)]), return_inverse=True)
+        a, b = codes[: len(edges)], codes[len(edges):]
+        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes), len(nodes)))
+        _, comp = connected_components(graph, directed=False)
+        sizes = np.bincount(comp)
+        is_plate = ~np.char.startswith(nodes.astype(str), "hh:")
+        plate_sizes = np.bincount(comp[is_plate], minlength=len(sizes))
+        keep = is_plate & (plate_sizes[comp] >= 2) & (plate_sizes[comp] <= MAX_CIRCLE)
+        return {str(p): f"c{c}" for p, c in zip(nodes[keep], comp[keep])}
+
+    def sites_near(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each point, the nearest sensitive site whose circle overlaps the search circle.
+
+        Returns (site index or -1, distance in metres). Great-circle distance on a
+        BallTree with the haversine metric.
+        """
+        n = len(lat)
+        site = np.full(n, -1, dtype=np.int64)
+        dist = np.full(n, np.inf)
+        ok = ~(np.isnan(lat) | np.isnan(lon))
+        if self._site_tree is None or not ok.any():
+            return site, dist
+        pts = np.radians(np.column_stack([lat[ok], lon[ok]]))
+        d, i = self._site_tree.query(pts, k=1)
+        d_m = d[:, 0] * EARTH_RADIUS_M
+        idx = i[:, 0]
+        reach = np.nan_to_num(radius_m[ok], nan=0.0) + self.site_radius[idx]
+        hit = d_m <= reach
+        site[np.flatnonzero(ok)[hit]] = idx[hit]
+        dist[np.flatnonzero(ok)] = d_m
+        return site, dist
+
+
+def lookup(column: pd.Series, table: dict, default: object = "") -> pd.Series:
+    """``column`` mapped through ``table``, ``default`` where it has no entry."""
+    mapped = column.map(table).astype(object)
+    return mapped.where(mapped.notna(), default)
+
+
+def load_reference(directory: str | Path | None) -> Reference:
+    """Load whichever reference files a dataset directory holds (spec section 2)."""
+    tables: dict[str, pd.DataFrame] = {}
+    if directory is not None:
+        d = Path(directory)
+        if d.is_file():
+            d = d.parent
+        for name in REFERENCE_FILES:
+            path = d / f"{name}.csv"
+            if path.exists():
+                frame = _read_table(path, name)
+                if name == "sites":
+                    frame = _numbers(frame, path, ("lat", "lon", "radius_m"))
+                    unknown = ~frame["category"].isin(SITE_CATEGORIES)
+                    frame.loc[unknown, "category"] = "other"
+                tables[name] = frame
+    return Reference(**tables)

@@ -1,0 +1,137 @@
+"""Signals: each a strength in [0, 1] per search, from features, reference data and policy.
+
+Every signal targets a pattern seen in released audit logs (docs/detection.md). The
+parameters live in ``RuleParams``, one place, so that docs, tests and tuning agree.
+Each signal also names the *episode* it belongs to (a plate, a site, a circle, the
+user's own activity, or a plate searched by many), which is how alerts group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Signal name -> episode scope. Order is the column order of the signal matrix.
+SIGNALS: dict[str, str] = {
+    "repeat_plate": "plate",
+    "self_surname": "plate",
+    "household_sweep": "circle",
+    "sensitive_site": "site",
+    "volume_burst": "user",
+    "informal_sharing": "user",
+    "subject_swarm": "swarm",
+    "outside_sharing": "user",
+    "declared_sharing": "user",
+    "forbidden_purpose": "user",
+    "protected_reason": "user",
+    "personal_data_reason": "user",
+    "nationwide_scope": "user",
+    "off_shift": "user",
+    "no_case_number": "user",
+    "vague_reason": "user",
+    "model_anomaly": "user",
+}
+SIGNAL_INDEX = {name: i for i, name in enumerate(SIGNALS)}
+# Signals strong enough to open an alert on their own; the others only add weight.
+PATTERN_SIGNALS = (
+    "repeat_plate", "self_surname", "household_sweep", "sensitive_site", "volume_burst", "informal_sharing",
+    "subject_swarm", "outside_sharing", "declared_sharing", "forbidden_purpose", "protected_reason",
+)
+SITE_WEIGHT = {
+    "reproductive_health": 1.0, "gender_affirming_care": 1.0, "place_of_worship": 1.0, "immigration_services": 1.0,
+    "protest": 1.0, "shelter": 0.8, "medical": 0.5, "school": 0.4, "other": 0.3,
+}
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """Thresholds of the signals; see docs/detection.md for what each one means."""
+
+    repeat_min: float = 4.0  # searches of one plate by one user before it is a pattern
+    repeat_full: float = 12.0  # ... and at which the signal is at full strength
+    repeat_min_days: float = 2.0  # spread over at least this many days
+    burst_min: float = 25.0  # searches within the decayed 1-hour window
+    burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
+    sweep_min: float = 2.0  # distinct plates of one circle within the window
+    site_min_days: float = 2.0  # days one user searched near one site for full strength
+    swarm_users: float = 6.0  # distinct users on one plate within the window
+    swarm_full: float = 15.0
+    swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
+    nationwide_networks: float = 100.0  # networks searched that count as nationwide
+    nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
+    far_min: float = 5.0  # far-reaching searches of unregistered plates within hours
+    far_full: float = 15.0
+    offshift_share: float = 0.01  # share of the user's history in this hour below which it is off-shift
+    offshift_history: float = 50.0  # searches of history needed to judge shifts
+    surname_rare: float = 5.0  # households carrying a surname at most, for it to be rare
+
+
+def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """0 below ``lo``, 1 above ``hi``, linear between."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip((x - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
+
+
+def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
+    """Signal strengths, one column per entry of ``SIGNALS``.
+
+    ``f`` holds the feature columns (features.USER_FEATURES, TARGET_FEATURES) and the
+    per-search context the engine derives (case numbers, reason bits, policy findings).
+    """
+    n = len(f["has_case"])
+    S = np.zeros((n, len(SIGNALS)))
+    case = f["has_case"].astype(bool)
+    covered = f["covered"].astype(bool)
+    nocase = ~covered
+
+    # one user, one plate, again and again, without one case number holding it together
+    count = f["up_count"]
+    case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
+    repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * (f["up_days"] >= p.repeat_min_days)
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) * np.where(case, 0.3, 1.0)
+
+    # own or same-surname plates: strong when the surname is rare
+    surname = f["surname_match"].astype(bool)
+    rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35)
+    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * np.where(case, 0.3, 1.0)
+
+    # several plates of one household or circle of associates by one user
+    sweep = _ramp(f["circle_plates"], p.sweep_min - 1, p.sweep_min + 0.5)
+    circle_cover = np.where(f["circle_plates"] > 0, f["circle_cover"] / np.maximum(f["circle_plates"], 1), 0)
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * (1 - np.clip(circle_cover, 0, 1)) * nocase
+
+    # area or plate searches near a sensitive site, repeated on several days by one user
+    site_w = f["site_weight"]
+    days = f["site_days"]
+    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.where(days >= p.site_min_days, 1.0, np.where(f["site_count"] >= 3, 0.6, 0.25)) * np.where(case, 0.3, 1.0)
+
+    # a burst far above the user's own usual day and the agency's peers', without case numbers
+    base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
+    burst = f["burst"]
+    nocase_share = f["burst_nocase"] / np.maximum(burst, 1)
+    S[:, SIGNAL_INDEX["volume_burst"]] = (
+        _ramp(burst, p.burst_min, 2 * p.burst_min) * _ramp(burst / base, p.burst_ratio / 2, p.burst_ratio) * _ramp(nocase_share, 0.5, 0.8)
+    )
+
+    # lookups for someone else: far-reaching searches of plates with no local history, in a run
+    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min - 1, p.far_full) * f["far"]
+
+    # many users on one private person's plate
+    swarm = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full) * (f["plate_agencies"] >= 1.5)
+    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * nocase
+
+    S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
+    S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
+    S[:, SIGNAL_INDEX["forbidden_purpose"]] = f["forbidden_purpose"]
+    S[:, SIGNAL_INDEX["protected_reason"]] = f["protected_reason"]
+    S[:, SIGNAL_INDEX["personal_data_reason"]] = f["personal_data"]
+    with np.errstate(invalid="ignore"):
+        nat = (f["networks"] >= p.nationwide_networks) & ~(f["log_net"] - np.nan_to_num(f["net_mean"], nan=f["log_net"]) < np.log1p(p.nationwide_ratio) - 1e-9)
+    S[:, SIGNAL_INDEX["nationwide_scope"]] = nat
+    hist_ok = f["user_prior"] >= p.offshift_history
+    S[:, SIGNAL_INDEX["off_shift"]] = hist_ok * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))
+    S[:, SIGNAL_INDEX["no_case_number"]] = nocase
+    S[:, SIGNAL_INDEX["vague_reason"]] = f["vague"]
+    S[:, SIGNAL_INDEX["model_anomaly"]] = f.get("model_anomaly", np.zeros(n))
+    return S

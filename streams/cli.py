@@ -1,0 +1,39 @@
+"""Subcommands that move searches: replay (and, with streaming, stream/produce/export)."""
+
+from __future__ import annotations
+
+import argparse
+
+from detector.cli import CliError, example_parser
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = example_parser(
+        sub, "replay",
+        "Score a historical search log (dataset directory, canonical file or vendor export) and write scores, alerts and the alert store.",
+        "alpr-watch replay data/ --out results/",
+    )
+    p.add_argument("dataset", help="dataset directory (spec section 2) or one searches file / vendor export")
+    p.add_argument("--out", required=True, help="output directory for scores.csv, alerts.jsonl, rejects.csv")
+    p.add_argument("--store", help="alert store URL (sqlite:///path or postgresql://...); default: OUT/alerts.sqlite")
+    p.add_argument("--policy", default="auto", help="policy pack: auto, california, illinois, washington, generic, or a YAML path")
+    p.add_argument("--format", dest="fmt", choices=["canonical", "flock_portal", "flock_audit"], help="force the input format")
+    p.add_argument("--agency", help="the agency a transparency-portal export belongs to")
+    p.add_argument("--reference", help="directory with reference files (default: the dataset's directory)")
+    p.add_argument("--scores-format", choices=["csv", "parquet"], default="csv", help="scores file format")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_replay)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from detector.validate import InputError
+    from streams.replay import replay
+
+    try:
+        summary = replay(args.dataset, args.out, store_url=args.store, policy=args.policy, fmt=args.fmt,
+                         agency=args.agency, reference_dir=args.reference,
+                         scores_name=f"scores.{args.scores_format}", progress=not args.no_progress)
+    except InputError as exc:
+        raise CliError(str(exc)) from exc
+    print("\n".join(summary.lines()))
+    return 0

@@ -1,0 +1,91 @@
+"""Replay: a historical log through the detector, to files and the alert store."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from detector import store as store_mod
+from detector.engine import BatchResult, Detector
+from detector.output import ScoresWriter, write_alerts
+from detector.policy import Policy, load_policy
+from detector.reference import Reference, load_reference
+from detector.validate import Deduplicator, RejectFile
+from streams.loop import run_batches
+from streams.sources import open_searches
+
+log = logging.getLogger(__name__)
+
+
+def home_state(reference: Reference) -> str | None:
+    """The state most of the reference's non-federal agencies are in."""
+    states = reference.agencies["state"].str.upper()
+    states = states[(states != "US") & (states != "")]
+    return str(states.mode().iloc[0]) if len(states) else None
+
+
+@dataclass
+class ReplaySummary:
+    scored: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    flagged: int = 0
+    alerts: int = 0
+    severities: Counter = field(default_factory=Counter)
+    policy: str = ""
+    outputs: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        sev = ", ".join(f"{self.severities[s]} {s}" for s in ("critical", "high", "medium", "low") if self.severities[s])
+        share = self.flagged / self.scored if self.scored else 0.0
+        return [
+            f"searches scored: {self.scored:,}  rejected: {self.rejected:,}  duplicates dropped: {self.duplicates:,}",
+            f"policy: {self.policy}",
+            f"flagged searches: {self.flagged:,} ({share:.2%})  alerts: {self.alerts:,}" + (f" ({sev})" if sev else ""),
+            *[f"wrote {o}" for o in self.outputs],
+        ]
+
+
+def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, policy: str = "auto",
+           fmt: str | None = None, agency: str | None = None, reference_dir: str | Path | None = None,
+           scores_name: str = "scores.csv", progress: bool = True, detector: Detector | None = None) -> ReplaySummary:
+    """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = Path(dataset)
+    reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
+    pol: Policy = load_policy(policy, home_state(reference))
+    detector = detector or Detector(reference, pol)
+    summary = ReplaySummary(policy=f"{pol.name}" + (f" (home state {pol.state})" if pol.state else ""))
+    alerts: dict[str, dict] = {}
+    dedup = Deduplicator()
+    writer = ScoresWriter(out / scores_name)
+
+    def on_result(batch: pd.DataFrame, result: BatchResult) -> None:
+        writer.write(result.scores)
+        summary.flagged += int(result.scores["flagged"].sum())
+        for a in result.alerts:
+            alerts[a.alert_id] = a
+
+    with RejectFile(out / "rejects.csv") as rejects:
+        try:
+            summary.scored = run_batches(open_searches(dataset, rejects, fmt, agency), detector, on_result, dedup, progress)
+        finally:
+            writer.close()
+        summary.rejected = rejects.count
+    summary.duplicates = dedup.dropped
+    records = [a.to_record() for a in alerts.values()]
+    write_alerts(out / "alerts.jsonl", records)
+    engine = store_mod.open_store(store_url or store_mod.default_url(out))
+    with engine.begin() as conn:
+        store_mod.save_alerts(conn, records)
+    engine.dispose()
+    summary.alerts = len(records)
+    summary.severities = Counter(r["severity"] for r in records)
+    summary.outputs = [str(out / scores_name), str(out / "alerts.jsonl"), str(out / "rejects.csv"),
+                       store_url or store_mod.default_url(out)]
+    return summary

@@ -1,0 +1,132 @@
+"""Each signal on small hand-built cases: one that should fire, one that should not."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_batch
+from detector.engine import Detector
+from detector.policy import load_policy
+from detector.reference import Reference
+from detector.rules import SIGNAL_INDEX
+
+REF = Reference(
+    sites=pd.DataFrame({"site_id": ["clinic"], "category": ["reproductive_health"], "name": ["Clinic"],
+                        "lat": [37.77], "lon": [-122.42], "radius_m": [200.0]}),
+    vehicles=pd.DataFrame({"plate": ["EX1", "KID1", "KID2", "SELF1", "GAR1"], "household_id": ["h1", "h1", "h1", "h2", "h3"],
+                           "owner_surname": ["Doe", "Doe", "Doe", "Zyxwv", "Garcia"]}),
+    relations=pd.DataFrame({"plate_a": ["EX1"], "plate_b": ["ASSOC1"], "kind": ["associate"]}),
+    agencies=pd.DataFrame({"agency": ["Town PD", "City PD", "Dallas PD", "HSI"], "state": ["CA", "CA", "TX", "US"],
+                           "kind": ["local", "local", "local", "federal"]}),
+    users=pd.DataFrame({"user_id": ["u1", "u2", "u3"], "agency": ["Town PD"] * 3, "surname": ["Zyxwv", "Garcia", "Lee"]}),
+)
+
+
+def run(rows, reference=REF, policy="california"):
+    det = Detector(reference, load_policy(policy))
+    result = det.process(make_batch(rows))
+    return result
+
+
+def strength(result, name):
+    return result.signals[:, SIGNAL_INDEX[name]]
+
+
+def days(n, start="2025-10-01T10:00:00Z", step="1D"):
+    return [t.isoformat() for t in pd.date_range(start, periods=n, freq=step)]
+
+
+def test_repeat_plate_fires_without_case_numbers_and_not_under_one_case():
+    stalk = run([{"ts": t, "plate": "EX1", "reason": "inv"} for t in days(15)])
+    detective = run([{"ts": t, "plate": "EX1", "reason": "inv", "case_number": "2025-0042"} for t in days(15)])
+    assert strength(stalk, "repeat_plate")[-1] > 0.9
+    assert strength(stalk, "repeat_plate")[:2].max() == 0  # two searches are no pattern
+    assert strength(detective, "repeat_plate").max() == 0
+
+
+def test_self_surname_rare_name_fires_common_name_weak():
+    own = run([{"user_id": "u1", "plate": "SELF1"}])
+    common_ref = Reference(vehicles=pd.DataFrame({"plate": ["GAR1"] + [f"G{i}" for i in range(200)], "household_id": [f"h{i}" for i in range(201)],
+                                                  "owner_surname": ["Garcia"] * 201}), users=REF.users, agencies=REF.agencies)
+    common = run([{"user_id": "u2", "plate": "GAR1"}], reference=common_ref)
+    stranger = run([{"user_id": "u3", "plate": "SELF1"}])
+    assert strength(own, "self_surname")[0] == pytest.approx(1.0)
+    assert 0 < strength(common, "self_surname")[0] < 0.5
+    assert strength(stranger, "self_surname")[0] == 0
+
+
+def test_household_sweep_fires_on_family_plates_not_on_unrelated():
+    sweep = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["EX1", "KID1", "KID2"])])
+    unrelated = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["EX1", "OTHER1", "OTHER2"])])
+    assert strength(sweep, "household_sweep")[-1] > 0.9
+    assert strength(unrelated, "household_sweep").max() == 0
+
+
+def test_sensitive_site_repeated_days_fire_one_with_case_is_weak():
+    near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
+    repeated = run([dict(near, ts=t) for t in days(3)])
+    once_case = run([dict(near, case_number="C-1")])
+    far = run([dict(near, lat=38.5, lon=-121.0)])
+    assert strength(repeated, "sensitive_site")[-1] == pytest.approx(1.0)
+    assert strength(once_case, "sensitive_site")[0] < 0.2
+    assert strength(far, "sensitive_site")[0] == 0
+
+
+def test_volume_burst_fires_on_caseless_burst_not_on_major_case():
+    history = [{"ts": t, "plate": f"H{i}", "case_number": ""} for i, t in enumerate(days(20, step="1D"))]
+    burst = [{"ts": t, "plate": f"B{i}"} for i, t in enumerate(days(80, start="2025-10-25T10:00:00Z", step="30s"))]
+    case = [{"ts": t, "plate": f"B{i}", "case_number": "MAJOR-1"} for i, t in enumerate(days(80, start="2025-10-25T10:00:00Z", step="30s"))]
+    assert strength(run(history + burst), "volume_burst")[-1] > 0.9
+    assert strength(run(history + case), "volume_burst").max() == 0
+
+
+def test_informal_sharing_fires_on_run_of_nationwide_unknown_plates():
+    run_rows = [{"ts": t, "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1500}
+                for i, t in enumerate(days(20, step="5min"))]
+    local = [{"ts": t, "plate": "EX1", "networks_searched": 1500, "case_number": "C1"} for t in days(20, step="5min")]
+    assert strength(run(run_rows), "informal_sharing")[-1] > 0.9
+    assert strength(run(local), "informal_sharing").max() == 0
+
+
+def test_subject_swarm_fires_on_many_users_without_shared_case():
+    agencies = ["Town PD", "City PD"]
+    swarm = [{"ts": t, "user_id": f"x{i}", "agency": agencies[i % 2], "plate": "EX1"} for i, t in enumerate(days(20, step="2h"))]
+    hotlist = [dict(r, search_type="hotlist") for r in swarm]
+    assert strength(run(swarm), "subject_swarm")[-1] > 0.9
+    assert strength(run(hotlist), "subject_swarm").max() == 0
+
+
+def test_out_of_state_and_federal_access_break_california_sharing_rule():
+    res = run([{"agency": "Dallas PD", "agency_state": ""}, {"agency": "HSI", "agency_state": ""}, {"agency": "City PD"}])
+    assert strength(res, "outside_sharing").tolist() == [1.0, 1.0, 0.0]
+    generic = run([{"agency": "Dallas PD", "agency_state": ""}], policy="generic")
+    assert strength(generic, "outside_sharing")[0] == 0
+
+
+def test_forbidden_purpose_and_protected_reason():
+    res = run([{"reason": "ICE+ERO"}, {"reason": "police assist"}, {"reason": "No Kings"}])
+    assert strength(res, "forbidden_purpose").tolist() == [1.0, 0.0, 0.0]
+    assert strength(res, "protected_reason").tolist() == [1.0, 0.0, 1.0]
+
+
+def test_declared_sharing_on_behalf_of_federal_agency():
+    res = run([{"on_behalf_of": "HSI"}, {"on_behalf_of": "City PD"}])
+    assert strength(res, "declared_sharing").tolist() == [1.0, 0.0]
+
+
+def test_off_shift_needs_history_and_fires_at_unusual_hour():
+    day_shift = [{"ts": t, "plate": f"P{i}"} for i, t in enumerate(pd.date_range("2025-10-01T16:00Z", periods=60, freq="1D").map(lambda x: x.isoformat()))]
+    night = day_shift + [{"ts": "2025-12-15T03:00:00Z", "plate": "N1"}]
+    res = run(night)
+    assert strength(res, "off_shift")[-1] == pytest.approx(1.0)
+    assert strength(res, "off_shift")[:-1].max() == 0
+
+
+def test_scores_keep_input_order_and_are_causal():
+    rows = [{"ts": t, "plate": "EX1"} for t in days(15)]
+    rows = rows[::-1]  # given newest first
+    res = run(rows)
+    assert res.scores["search_id"].tolist() == [f"s{i}" for i in range(15)]
+    # the newest search (given first) is the one with the longest history behind it
+    assert res.scores["score"].iloc[0] == res.scores["score"].max()
+    assert res.scores["score"].iloc[-1] == 0
