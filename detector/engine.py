@@ -102,34 +102,50 @@ class Detector:
         c["circle"] = lookup(batch["plate"], ref.plate_circle).astype(str)
         return c
 
-    def process(self, batch: pd.DataFrame) -> BatchResult:
-        """Score one batch of canonical searches and update the open alerts."""
+    def user_stage(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """Stage 1, keyed by searching agency: context plus the user-side features, in time order."""
         order = np.argsort(ts_ns(batch["ts"]), kind="stable")
-        sorted_batch = batch.iloc[order].reset_index(drop=True)
-        ctx = self.context(sorted_batch)
-        t = ctx["t"].to_numpy()
+        ctx = self.context(batch.iloc[order].reset_index(drop=True))
+        ctx["input_pos"] = order
         uf = self.user_side.run(
-            t, ctx["user_key"], ctx["agency"], ctx["plate"], ctx["site_id"], ctx["has_case"].to_numpy(),
+            ctx["t"].to_numpy(), ctx["user_key"], ctx["agency"], ctx["plate"], ctx["site_id"], ctx["has_case"].to_numpy(),
             ctx["case_hash"].to_numpy(), ctx["log_net"].to_numpy(), ctx["far"].to_numpy(),
         )
-        tf = self.target_side.run(t, ctx["plate"], ctx["user_key"], ctx["agency"], ctx["circle"], ctx["covered"].to_numpy())
         for j, name in enumerate(USER_FEATURES):
             ctx[name] = uf[:, j]
+        return ctx
+
+    def target_stage(self, ctx: pd.DataFrame) -> pd.DataFrame:
+        """Stage 2, keyed by plate circle: the target-side features; ``ctx`` must be in time order."""
+        tf = self.target_side.run(ctx["t"].to_numpy(), ctx["plate"], ctx["user_key"], ctx["agency"], ctx["circle"],
+                                  ctx["covered"].to_numpy())
         for j, name in enumerate(TARGET_FEATURES):
             ctx[name] = tf[:, j]
+        return ctx
+
+    def score(self, ctx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stateless fusion of a fully featured ``ctx``: (signal strengths, score, attributions)."""
         base = np.maximum(ctx["daily_mean"].to_numpy(), ctx["peer_daily"].to_numpy())
         ctx["usual_day"] = np.where(base < 0, np.nan, base)
         ctx["offshift"] = (ctx["user_prior"].to_numpy() >= self.params.offshift_history) & (ctx["hour_share"].to_numpy() < self.params.offshift_share)
         ctx["nocase"] = ~ctx["has_case"].to_numpy()
         ctx["nationwide"] = ctx["networks"].to_numpy() >= self.params.nationwide_networks
-        feats = {name: ctx[name].to_numpy() for name in ctx.columns if ctx[name].dtype != object and ctx[name].dtype.kind in "biuf"}
+        feats = {name: ctx[name].to_numpy() for name in ctx.columns if ctx[name].dtype.kind in "biuf"}
         if self.model is not None:
             feats["model_anomaly"] = self.model.score_searches(ctx)
         S = compute_signals(feats, self.params)
         score, attr = self.fusion.score(S)
+        return S, score, attr
+
+    def process(self, batch: pd.DataFrame) -> BatchResult:
+        """Score one batch of canonical searches and update the open alerts (all stages in one process)."""
+        ctx = self.target_stage(self.user_stage(batch))
+        S, score, attr = self.score(ctx)
         alert_ids, touched = self.alerter.add(ctx, score, attr, self.fusion.threshold)
+        t = ctx["t"].to_numpy()
         if len(t):
             self.alerter.close_idle(int(t.max()))
+        order = ctx["input_pos"].to_numpy()
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
         scores = pd.DataFrame({

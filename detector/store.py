@@ -19,42 +19,94 @@ metadata = sa.MetaData()
 
 schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
 
-alerts = sa.Table(
-    "alerts", metadata,
-    sa.Column("alert_id", sa.String(64), primary_key=True),
-    sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("user_id", sa.Text, nullable=False),
-    sa.Column("agency", sa.Text, nullable=False),
-    sa.Column("pattern", sa.String(32), nullable=False),
-    sa.Column("first_ts", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("last_ts", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("n_searches", sa.Integer, nullable=False),
-    sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("record", sa.Text, nullable=False),  # the full alert as JSON (spec section 5)
-    sa.Column("status", sa.String(32), nullable=False, server_default="open"),
+def _alert_columns() -> list[sa.Column]:
+    """The alerts table as migration 1 created it."""
+    return [
+        sa.Column("alert_id", sa.String(64), primary_key=True),
+        sa.Column("severity", sa.String(16), nullable=False),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("user_id", sa.Text, nullable=False),
+        sa.Column("agency", sa.Text, nullable=False),
+        sa.Column("pattern", sa.String(32), nullable=False),
+        sa.Column("first_ts", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_ts", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("n_searches", sa.Integer, nullable=False),
+        sa.Column("summary", sa.Text, nullable=False),
+        sa.Column("record", sa.Text, nullable=False),  # the full alert as JSON (spec section 5)
+        sa.Column("status", sa.String(32), nullable=False, server_default="open"),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    ]
+
+
+def _score_columns() -> list[sa.Column]:
+    return [
+        sa.Column("search_id", sa.String(128), primary_key=True),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("flagged", sa.Boolean, nullable=False),
+        sa.Column("alert_id", sa.String(64), nullable=True),
+    ]
+
+
+alerts = sa.Table("alerts", metadata, *_alert_columns(), sa.Column("assignee", sa.String(255), nullable=True))
+
+scores = sa.Table("scores", metadata, *_score_columns())
+
+# Stream checkpoints: per consumer group, topic and partition, the next offset to read
+# and the detector state of that partition, committed with the alerts of the batch.
+checkpoints = sa.Table(
+    "checkpoints", metadata,
+    sa.Column("group_id", sa.String(255), primary_key=True),
+    sa.Column("topic", sa.String(255), primary_key=True),
+    sa.Column("partition", sa.Integer, primary_key=True),
+    sa.Column("next_offset", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.LargeBinary, nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
 )
-sa.Index("ix_alerts_last_ts", alerts.c.last_ts)
-sa.Index("ix_alerts_agency", alerts.c.agency)
 
-scores = sa.Table(
-    "scores", metadata,
-    sa.Column("search_id", sa.String(128), primary_key=True),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("flagged", sa.Boolean, nullable=False),
-    sa.Column("alert_id", sa.String(64), nullable=True),
+# Reviewer decisions; the newest per alert is the alert's status, all feed the feedback layer.
+DISPOSITIONS = ("confirmed_misuse", "justified", "false_positive", "needs_information")
+dispositions = sa.Table(
+    "dispositions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.String(64), nullable=False, index=True),
+    sa.Column("disposition", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("reviewer", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
 )
-sa.Index("ix_scores_alert", scores.c.alert_id)
+
+# Who looked at what: every view, reveal, disposition and export in the dashboard.
+access_log = sa.Table(
+    "access_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    sa.Column("username", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("alert_id", sa.String(64), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+)
 
 
 def _v1(conn: Connection) -> None:
-    for table in (alerts, scores):
+    # the v1 shape of alerts, without the columns later migrations add
+    v1 = sa.MetaData()
+    a = sa.Table("alerts", v1, *_alert_columns())
+    s = sa.Table("scores", v1, *_score_columns())
+    sa.Index("ix_alerts_last_ts", a.c.last_ts)
+    sa.Index("ix_alerts_agency", a.c.agency)
+    sa.Index("ix_scores_alert", s.c.alert_id)
+    v1.create_all(conn, checkfirst=True)
+
+
+def _v2(conn: Connection) -> None:
+    for table in (checkpoints, dispositions, access_log):
         table.create(conn, checkfirst=True)
+    conn.execute(sa.text("ALTER TABLE alerts ADD COLUMN assignee VARCHAR(255)"))
 
 
 # Ordered migrations: index + 1 is the version each one brings the store to.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 
 
 def normalize_url(url: str) -> str:
@@ -122,8 +174,8 @@ def _upsert(conn: Connection, table: sa.Table, rows: list[dict], key: str, keep:
 
 
 def save_alerts(conn: Connection, records: list[dict]) -> None:
-    """Upsert alerts; a reviewer's status survives a re-score of the same alert."""
-    _upsert(conn, alerts, [alert_row(r) for r in records], "alert_id", keep=("status",))
+    """Upsert alerts; a reviewer's status and assignee survive a re-score of the same alert."""
+    _upsert(conn, alerts, [alert_row(r) for r in records], "alert_id", keep=("status", "assignee"))
 
 
 def save_scores(conn: Connection, frame: pd.DataFrame) -> None:
