@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "synthetic.cli",
     "streams.cli",
+    "streams.stream_cli",
     "models.cli",
     "detector.evaluate_cli",
     "dashboard.cli",

@@ -17,7 +17,7 @@ from detector.features import TARGET_FEATURES, USER_FEATURES, TargetSide, UserSi
 from detector.policy import Policy
 from detector.reasons import BIT, PROTECTED, classify_column
 from detector.reference import Reference, lookup
-from detector.rules import SITE_WEIGHT, RuleParams, compute_signals
+from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SITE_WEIGHT, RuleParams, compute_signals
 from detector.schema import ts_ns
 from detector.scoring import Fusion
 
@@ -57,10 +57,11 @@ class Detector:
         bits = classify_column(batch["reason"], batch["offense_type"])
         c["reason_bits"] = bits
         c["has_case"] = (batch["case_number"] != "").to_numpy()
-        c["case_hash"] = pd.util.hash_pandas_object(batch["case_number"], index=False).to_numpy().view(np.int64)
         c["vague"] = (bits & (BIT["vague"] | BIT["missing"])) != 0
         hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
-        c["covered"] = c["has_case"].to_numpy() | hotlist
+        # explained: tied to a case, a hotlist hit, or a specific stated offence rather than filler
+        specific = (bits & (BIT["vague"] | BIT["missing"] | BIT["test_training"])) == 0
+        c["covered"] = c["has_case"].to_numpy() | hotlist | specific
         protected = np.zeros(len(batch), bool)
         for cat in PROTECTED:
             protected |= (bits & BIT[cat]) != 0
@@ -89,7 +90,8 @@ class Detector:
         plate_state = batch["plate_state"].to_numpy(dtype=str)
         home = pol.state or ""
         foreign_plate = (plate_state != "") & (plate_state != home) if home else np.zeros(len(batch), bool)
-        c["far"] = (c["networks"].to_numpy() >= self.params.nationwide_networks) & (batch["plate"] != "").to_numpy() & (~registered | foreign_plate)
+        c["far"] = ((c["networks"].to_numpy() >= self.params.nationwide_networks) & (batch["plate"] != "").to_numpy()
+                    & (~registered | foreign_plate) & ~c["covered"].to_numpy())
         site, _ = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy())
         c["site_id"] = np.where(site >= 0, ref.sites["site_id"].to_numpy(dtype=str)[np.maximum(site, 0)] if len(ref.sites) else "", "")
         c["site_category"] = np.where(site >= 0, ref.site_category[np.maximum(site, 0)] if len(ref.sites) else "", "")
@@ -100,6 +102,8 @@ class Detector:
         c["surname_households"] = lookup(owner, ref.surname_households, 10**9).to_numpy(dtype=np.float64)
         c["rare_surname"] = c["surname_match"].to_numpy() & (c["surname_households"].to_numpy() <= self.params.surname_rare)
         c["circle"] = lookup(batch["plate"], ref.plate_circle).astype(str)
+        # the person behind a plate: their circle of linked plates where known, else the plate
+        c["person"] = c["circle"].where(c["circle"] != "", batch["plate"])
         return c
 
     def user_stage(self, batch: pd.DataFrame) -> pd.DataFrame:
@@ -108,8 +112,8 @@ class Detector:
         ctx = self.context(batch.iloc[order].reset_index(drop=True))
         ctx["input_pos"] = order
         uf = self.user_side.run(
-            ctx["t"].to_numpy(), ctx["user_key"], ctx["agency"], ctx["plate"], ctx["site_id"], ctx["has_case"].to_numpy(),
-            ctx["case_hash"].to_numpy(), ctx["log_net"].to_numpy(), ctx["far"].to_numpy(),
+            ctx["t"].to_numpy(), ctx["user_key"], ctx["agency"], ctx["person"], ctx["site_id"], ctx["covered"].to_numpy(),
+            ctx["log_net"].to_numpy(), ctx["far"].to_numpy(),
         )
         for j, name in enumerate(USER_FEATURES):
             ctx[name] = uf[:, j]
@@ -131,9 +135,10 @@ class Detector:
         ctx["nocase"] = ~ctx["has_case"].to_numpy()
         ctx["nationwide"] = ctx["networks"].to_numpy() >= self.params.nationwide_networks
         feats = {name: ctx[name].to_numpy() for name in ctx.columns if ctx[name].dtype.kind in "biuf"}
-        if self.model is not None:
-            feats["model_anomaly"] = self.model.score_searches(ctx)
         S = compute_signals(feats, self.params)
+        if self.model is not None:
+            pattern = S[:, [SIGNAL_INDEX[s] for s in PATTERN_SIGNALS]].max(axis=1)
+            S[:, SIGNAL_INDEX["model_anomaly"]] = self.model.score_searches(ctx, pattern)
         score, attr = self.fusion.score(S)
         return S, score, attr
 

@@ -25,9 +25,9 @@ PAIR = np.int64(1 << 32)
 
 USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase",
-    "up_count", "up_days", "up_span_days", "up_nocase", "up_same_case", "site_count", "site_days", "net_mean", "far_burst",
+    "up_count", "up_days", "up_span_days", "up_nocase", "site_count", "site_days", "net_mean", "far_burst",
 )
-TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "circle_plates", "circle_cover")
+TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "circle_plates")
 
 
 @njit(cache=True)
@@ -47,13 +47,13 @@ def _slot(slots, key, size):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def user_kernel(  # pragma: no cover - compiled
-    t, user, agency, plate, site, has_case, case_hash, log_net, far, out,
+    t, user, agency, plate, site, explained, log_net, far, out,
     u_n, u_hist, u_day, u_day_count, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far,
     a_daily, a_n,
-    p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case, p_samecase,
+    p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase,
     s_slots, s_size, s_count, s_days, s_lastday,
-    burst_tau, daily_alpha, far_tau,
+    burst_tau, daily_alpha, far_tau, far_reach,
 ):
     for i in range(t.shape[0]):
         u = user[i]
@@ -85,9 +85,13 @@ def user_kernel(  # pragma: no cover - compiled
         out[i, 3] = u_daily[u] if u_active[u] > 0 else -1.0
         out[i, 4] = a_daily[a] if a_n[a] > 0 else -1.0
         u_burst[u] = _decay(u_burst[u], u_last[u], ti, burst_tau) + 1.0
-        u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + (0.0 if has_case[i] else 1.0)
-        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (1.0 if far[i] else 0.0)
-        out[i, 15] = u_far[u]
+        # fishing is unexplained lookups of plates; a storm of area searches answers an incident
+        fishing = plate[i] >= 0 and not explained[i]
+        u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + (1.0 if fishing else 0.0)
+        # far-reaching lookups count only when far beyond the reach this user normally asks for
+        beyond = u_net_n[u] < 20 or np.isnan(log_net[i]) or log_net[i] - u_net[u] > far_reach
+        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (1.0 if far[i] and beyond else 0.0)
+        out[i, 14] = u_far[u]
         u_last[u] = ti
         out[i, 5] = u_burst[u]
         out[i, 6] = u_burst_nc[u]
@@ -99,20 +103,11 @@ def user_kernel(  # pragma: no cover - compiled
             if s == p_size:
                 p_size += 1
                 p_first[s] = ti
-                p_case[s] = case_hash[i]
             if p_lastday[s] != day:
                 p_days[s] += 1.0
                 p_lastday[s] = day
-            if has_case[i] and case_hash[i] == p_case[s]:
-                out[i, 11] = p_samecase[s]
-                p_samecase[s] += 1.0
-            else:
-                out[i, 11] = 0.0
-            if has_case[i] and p_samecase[s] == 0:
-                p_case[s] = case_hash[i]
-                p_samecase[s] = 1.0
             p_count[s] += 1.0
-            if not has_case[i]:
+            if not explained[i]:
                 p_nocase[s] += 1.0
             out[i, 7] = p_count[s]
             out[i, 8] = p_days[s]
@@ -127,9 +122,9 @@ def user_kernel(  # pragma: no cover - compiled
                 s_days[s] += 1.0
                 s_lastday[s] = day
             s_count[s] += 1.0
-            out[i, 12] = s_count[s]
-            out[i, 13] = s_days[s]
-        out[i, 14] = u_net[u] if u_net_n[u] > 0 else np.nan
+            out[i, 11] = s_count[s]
+            out[i, 12] = s_days[s]
+        out[i, 13] = u_net[u] if u_net_n[u] > 0 else np.nan
         if not np.isnan(log_net[i]):
             u_net[u] = (u_net[u] * u_net_n[u] + log_net[i]) / (u_net_n[u] + 1.0)
             u_net_n[u] += 1.0
@@ -142,7 +137,7 @@ def target_kernel(  # pragma: no cover - compiled
     pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
-    uc_slots, uc_size, uc_plates, uc_cover, uc_last,
+    uc_slots, uc_size, uc_plates, uc_last,
     window, tau,
 ):
     for i in range(t.shape[0]):
@@ -178,20 +173,19 @@ def target_kernel(  # pragma: no cover - compiled
             s = _slot(uc_slots, user[i] * 4294967296 + c, uc_size)
             if s == uc_size:
                 uc_size += 1
-            # a plate counts once per window: a fresh (plate, user) pair is a new plate of the circle
-            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, tau) + (1.0 if fresh_user else 0.0)
-            uc_cover[s] = _decay(uc_cover[s], uc_last[s], ti, tau) + (1.0 if covered[i] else 0.0)
+            # a plate counts once per window, and only when nothing explained the lookup
+            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, tau) + (1.0 if fresh_user and not covered[i] else 0.0)
             uc_last[s] = ti
             out[i, 4] = uc_plates[s]
-            out[i, 5] = uc_cover[s]
     return pu_size, pa_size, uc_size
 
 
 class UserSide:
     """State and kernel driver for features keyed by the searching account."""
 
-    def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0) -> None:
+    def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0, far_reach: float = 10.0) -> None:
         self.burst_tau = burst_tau_h * NS_HOUR
+        self.far_reach = far_reach
         self.far_tau = far_tau_h * NS_HOUR
         self.daily_alpha = daily_alpha
         self.users = Vocab()
@@ -206,11 +200,11 @@ class UserSide:
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0)})
         self.pair = Table({
             "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
-            "nocase": (np.float64, 0.0), "case": (np.int64, 0), "samecase": (np.float64, 0.0),
+            "nocase": (np.float64, 0.0),
         }, keyed=True)
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
 
-    def run(self, t: np.ndarray, user_key, agency, plate, site_id, has_case: np.ndarray, case_hash: np.ndarray,
+    def run(self, t: np.ndarray, user_key, agency, plate, site_id, explained: np.ndarray,
             log_net: np.ndarray, far: np.ndarray) -> np.ndarray:
         """Features for one batch, in time order; updates the state."""
         n = len(t)
@@ -227,15 +221,15 @@ class UserSide:
         self.pair.reserve(self.pair.size + n)
         self.site.reserve(self.site.size + n)
         out = np.zeros((n, len(USER_FEATURES)))
-        out[:, 14] = np.nan
+        out[:, USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S = self.user.data, self.agency.data, self.pair.data, self.site.data
         self.pair.size, self.site.size = user_kernel(
-            t, u, a, p, s, has_case, case_hash, log_net, far, out,
+            t, u, a, p, s, explained, log_net, far, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], A["daily"], A["n"],
-            self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["samecase"],
+            self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"],
             self.site.slots, self.site.size, S["count"], S["days"], S["lastday"],
-            float(self.burst_tau), self.daily_alpha, float(self.far_tau),
+            float(self.burst_tau), self.daily_alpha, float(self.far_tau), float(np.log(self.far_reach)),
         )
         return out
 
@@ -270,7 +264,7 @@ class TargetSide:
         })
         self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
         self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
-        self.user_circle = Table({"plates": (np.float64, 0.0), "cover": (np.float64, 0.0), "last": (np.int64, -1)}, keyed=True)
+        self.user_circle = Table({"plates": (np.float64, 0.0), "last": (np.int64, -1)}, keyed=True)
 
     def run(self, t: np.ndarray, plate, user_key, agency, circle, covered: np.ndarray) -> np.ndarray:
         n = len(t)
@@ -292,7 +286,7 @@ class TargetSide:
             P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"],
             self.plate_user.slots, self.plate_user.size, PU["last"],
             self.plate_agency.slots, self.plate_agency.size, PA["last"],
-            self.user_circle.slots, self.user_circle.size, UC["plates"], UC["cover"], UC["last"],
+            self.user_circle.slots, self.user_circle.size, UC["plates"], UC["last"],
             self.window, float(self.tau),
         )
         return out

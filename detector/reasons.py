@@ -68,10 +68,16 @@ VAGUE_WORDS = frozenset(
     case locate locating follow followup follow-up up info information intel other search searching lookup look
     n/a na none unknown misc general check ongoing per request assist police patrol daytime for best result
     criminal crime activity suspicious vehicle veh person of interest poi agency outside allied
-    request requested""".split()
+    request requested suspect suspects sus id vehicle of interest""".split()
 )
 _CASE_ONLY = re.compile(r"^[#\s]*(case|cr|inc|rpt|report|no\.?|#)?[\s#:.-]*[A-Z]{0,4}[-\s]?\d[\dA-Z-]{3,}\s*$", _I)
 _WORD = re.compile(r"[a-z0-9+.#/-]+")
+
+
+def _is_vague_word(word: str) -> bool:
+    """A filler word, or any spelling of 'investigation' ('invesigation', 'investigaton', 'inv.')."""
+    w = word.strip(".+-#/")
+    return w in VAGUE_WORDS or word in VAGUE_WORDS or (w.startswith("inv") and len(w) <= 16 and w.isalpha()) or not w
 
 
 def classify(text: str) -> int:
@@ -97,7 +103,7 @@ def classify(text: str) -> int:
     if _CASE_ONLY.match(free):
         mask |= BIT["case_number_only"]
     words = _WORD.findall(free.lower())
-    if not mask and (not words or all(w.strip(".") in VAGUE_WORDS or w in VAGUE_WORDS for w in words)):
+    if not mask and (not words or all(_is_vague_word(w) for w in words)):
         mask |= BIT["vague"]
     return mask
 

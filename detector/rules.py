@@ -48,20 +48,21 @@ SITE_WEIGHT = {
 class RuleParams:
     """Thresholds of the signals; see docs/detection.md for what each one means."""
 
-    repeat_min: float = 4.0  # searches of one plate by one user before it is a pattern
-    repeat_full: float = 12.0  # ... and at which the signal is at full strength
+    repeat_min: float = 4.0  # searches of one person (plate or circle) by one user before it is a pattern
+    repeat_full: float = 7.0  # ... and at which the signal is at full strength
     repeat_min_days: float = 2.0  # spread over at least this many days
+    repeat_full_days: float = 5.0  # ... full strength from this many days
     burst_min: float = 25.0  # searches within the decayed 1-hour window
     burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
-    sweep_min: float = 2.0  # distinct plates of one circle within the window
-    site_min_days: float = 2.0  # days one user searched near one site for full strength
+    sweep_min: float = 3.0  # distinct plates of one circle within the window
+    site_min_days: float = 3.0  # days one user searched near one site for full strength
     swarm_users: float = 6.0  # distinct users on one plate within the window
     swarm_full: float = 15.0
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
     nationwide_networks: float = 100.0  # networks searched that count as nationwide
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
-    far_min: float = 5.0  # far-reaching searches of unregistered plates within hours
-    far_full: float = 15.0
+    far_min: float = 4.5  # unexplained far-reaching searches of unregistered plates within hours
+    far_full: float = 8.0
     offshift_share: float = 0.01  # share of the user's history in this hour below which it is off-shift
     offshift_history: float = 50.0  # searches of history needed to judge shifts
     surname_rare: float = 5.0  # households carrying a surname at most, for it to be rare
@@ -79,47 +80,45 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     ``f`` holds the feature columns (features.USER_FEATURES, TARGET_FEATURES) and the
     per-search context the engine derives (case numbers, reason bits, policy findings).
     """
-    n = len(f["has_case"])
+    n = len(f["covered"])
     S = np.zeros((n, len(SIGNALS)))
-    case = f["has_case"].astype(bool)
     covered = f["covered"].astype(bool)
-    nocase = ~covered
+    unexplained = ~covered
 
     # one user, one plate, again and again, without one case number holding it together
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
-    repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * (f["up_days"] >= p.repeat_min_days)
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) * np.where(case, 0.3, 1.0)
+    repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(covered, 0.3, 1.0)
 
     # own or same-surname plates: strong when the surname is rare
     surname = f["surname_match"].astype(bool)
     rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35)
-    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * np.where(case, 0.3, 1.0)
+    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * np.where(covered, 0.3, 1.0)
 
     # several plates of one household or circle of associates by one user
-    sweep = _ramp(f["circle_plates"], p.sweep_min - 1, p.sweep_min + 0.5)
-    circle_cover = np.where(f["circle_plates"] > 0, f["circle_cover"] / np.maximum(f["circle_plates"], 1), 0)
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * (1 - np.clip(circle_cover, 0, 1)) * nocase
+    sweep = _ramp(f["circle_plates"], p.sweep_min - 1.5, p.sweep_min - 0.5)  # decayed count: 3 plates in days is ~2.8
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * unexplained
 
     # area or plate searches near a sensitive site, repeated on several days by one user
     site_w = f["site_weight"]
     days = f["site_days"]
-    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.where(days >= p.site_min_days, 1.0, np.where(f["site_count"] >= 3, 0.6, 0.25)) * np.where(case, 0.3, 1.0)
+    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] >= 3)) * np.where(covered, 0.3, 1.0)
 
     # a burst far above the user's own usual day and the agency's peers', without case numbers
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
     burst = f["burst"]
     nocase_share = f["burst_nocase"] / np.maximum(burst, 1)
     S[:, SIGNAL_INDEX["volume_burst"]] = (
-        _ramp(burst, p.burst_min, 2 * p.burst_min) * _ramp(burst / base, p.burst_ratio / 2, p.burst_ratio) * _ramp(nocase_share, 0.5, 0.8)
+        _ramp(burst, p.burst_min, 2 * p.burst_min) * _ramp(burst / base, p.burst_ratio / 2, p.burst_ratio) * _ramp(nocase_share, 0.7, 0.9)
     )
 
     # lookups for someone else: far-reaching searches of plates with no local history, in a run
-    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min - 1, p.far_full) * f["far"]
+    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min, p.far_full) * f["far"]
 
     # many users on one private person's plate
     swarm = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full) * (f["plate_agencies"] >= 1.5)
-    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * nocase
+    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * unexplained
 
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
@@ -131,7 +130,6 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["nationwide_scope"]] = nat
     hist_ok = f["user_prior"] >= p.offshift_history
     S[:, SIGNAL_INDEX["off_shift"]] = hist_ok * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))
-    S[:, SIGNAL_INDEX["no_case_number"]] = nocase
+    S[:, SIGNAL_INDEX["no_case_number"]] = ~f["has_case"].astype(bool)
     S[:, SIGNAL_INDEX["vague_reason"]] = f["vague"]
-    S[:, SIGNAL_INDEX["model_anomaly"]] = f.get("model_anomaly", np.zeros(n))
     return S

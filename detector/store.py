@@ -8,12 +8,15 @@ other instances is brought forward instead of rebuilt.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from detector.schema import FIELDS, INTEGER_FIELDS
 
 metadata = sa.MetaData()
 
@@ -88,6 +91,37 @@ access_log = sa.Table(
 )
 
 
+# The searches behind the alerts, with the context a reviewer needs around them (the
+# user's timeline, other users of the same plates): spec section 1 columns, missing = NULL.
+searches = sa.Table(
+    "searches", metadata,
+    sa.Column("search_id", sa.String(128), primary_key=True),
+    sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("agency", sa.String(255), nullable=False),
+    sa.Column("agency_state", sa.String(8)),
+    sa.Column("search_type", sa.String(32)),
+    sa.Column("plate", sa.String(64)),
+    sa.Column("plate_state", sa.String(8)),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("radius_m", sa.Float),
+    sa.Column("window_start", sa.DateTime(timezone=True)),
+    sa.Column("window_end", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.Text),
+    sa.Column("offense_type", sa.Text),
+    sa.Column("case_number", sa.String(255)),
+    sa.Column("on_behalf_of", sa.Text),
+    sa.Column("networks_searched", sa.Integer),
+    sa.Column("devices_searched", sa.Integer),
+    sa.Column("results", sa.Integer),
+    sa.Index("ix_searches_user_ts", "user_id", "ts"),
+    sa.Index("ix_searches_plate_ts", "plate", "ts"),
+    sa.Index("ix_searches_agency_ts", "agency", "ts"),
+    sa.Index("ix_searches_ts", "ts"),
+)
+
+
 def _v1(conn: Connection) -> None:
     # the v1 shape of alerts, without the columns later migrations add
     v1 = sa.MetaData()
@@ -105,8 +139,17 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE alerts ADD COLUMN assignee VARCHAR(255)"))
 
 
+def _v3(conn: Connection) -> None:
+    searches.create(conn, checkfirst=True)
+    # the dashboard's queue sorts by score and filters by status over many alerts
+    v3 = sa.MetaData()
+    a = sa.Table("alerts", v3, sa.Column("score", sa.Float), sa.Column("status", sa.String(32)))
+    for index in (sa.Index("ix_alerts_score", a.c.score), sa.Index("ix_alerts_status", a.c.status)):
+        index.create(conn, checkfirst=True)
+
+
 # Ordered migrations: index + 1 is the version each one brings the store to.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 
 
 def normalize_url(url: str) -> str:
@@ -185,6 +228,25 @@ def save_scores(conn: Connection, frame: pd.DataFrame) -> None:
     ]
     for start in range(0, len(rows), 5000):
         _upsert(conn, scores, rows[start:start + 5000], "search_id")
+
+
+def save_searches(conn: Connection, frame: pd.DataFrame) -> None:
+    """Upsert canonical search rows (a batch, spec section 1) by ``search_id``; empty values become NULL."""
+    for start in range(0, len(frame), 5000):
+        chunk = frame.iloc[start:start + 5000]
+        columns: dict[str, list] = {}
+        for f in FIELDS:
+            values = chunk[f.name]
+            if f.kind == "str":
+                columns[f.name] = [v if v != "" or f.required else None for v in values.tolist()]
+            elif f.kind == "ts":
+                columns[f.name] = [None if pd.isna(v) else v.to_pydatetime() for v in values]
+            elif f.name in INTEGER_FIELDS:
+                columns[f.name] = [None if math.isnan(v) else int(v) for v in values.tolist()]
+            else:
+                columns[f.name] = [None if math.isnan(v) else v for v in values.tolist()]
+        rows = [dict(zip(columns, row)) for row in zip(*columns.values())]
+        _upsert(conn, searches, rows, "search_id")
 
 
 def load_alerts(engine: Engine) -> list[dict]:

@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", dest="fmt", choices=["canonical", "flock_portal", "flock_audit"], help="force the input format")
     p.add_argument("--agency", help="the agency a transparency-portal export belongs to")
     p.add_argument("--reference", help="directory with reference files (default: the dataset's directory)")
+    p.add_argument("--model", help="trained anomaly model (alpr-watch train); default: fit one on the replayed data")
+    p.add_argument("--no-model", action="store_true", help="score with rules only, no anomaly model")
     p.add_argument("--scores-format", choices=["csv", "parquet"], default="csv", help="scores file format")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_replay)
@@ -27,13 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from detector.validate import InputError
+    from models.persist import ModelMismatchError
     from streams.replay import replay
 
     try:
         summary = replay(args.dataset, args.out, store_url=args.store, policy=args.policy, fmt=args.fmt,
                          agency=args.agency, reference_dir=args.reference,
-                         scores_name=f"scores.{args.scores_format}", progress=not args.no_progress)
-    except InputError as exc:
+                         scores_name=f"scores.{args.scores_format}", progress=not args.no_progress,
+                         model=args.model, retrospective=not args.no_model)
+    except (InputError, ModelMismatchError) as exc:
         raise CliError(str(exc)) from exc
     print("\n".join(summary.lines()))
     return 0

@@ -15,6 +15,8 @@ from detector.output import ScoresWriter, write_alerts
 from detector.policy import Policy, load_policy
 from detector.reference import Reference, load_reference
 from detector.validate import Deduplicator, RejectFile
+from models.persist import load_model
+from models.train import fit_model
 from streams.loop import run_batches
 from streams.sources import open_searches
 
@@ -37,6 +39,7 @@ class ReplaySummary:
     alerts: int = 0
     severities: Counter = field(default_factory=Counter)
     policy: str = ""
+    model: str = ""
     outputs: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -45,6 +48,7 @@ class ReplaySummary:
         return [
             f"searches scored: {self.scored:,}  rejected: {self.rejected:,}  duplicates dropped: {self.duplicates:,}",
             f"policy: {self.policy}",
+            f"anomaly model: {self.model}",
             f"flagged searches: {self.flagged:,} ({share:.2%})  alerts: {self.alerts:,}" + (f" ({sev})" if sev else ""),
             *[f"wrote {o}" for o in self.outputs],
         ]
@@ -52,15 +56,29 @@ class ReplaySummary:
 
 def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, policy: str = "auto",
            fmt: str | None = None, agency: str | None = None, reference_dir: str | Path | None = None,
-           scores_name: str = "scores.csv", progress: bool = True, detector: Detector | None = None) -> ReplaySummary:
-    """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store."""
+           scores_name: str = "scores.csv", progress: bool = True, model: str | Path | None = None,
+           retrospective: bool = True) -> ReplaySummary:
+    """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store.
+
+    Without ``model``, the anomaly model is first fitted on the replayed data itself
+    (a retrospective audit: the history judges itself), unless ``retrospective`` is off.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dataset = Path(dataset)
     reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
     pol: Policy = load_policy(policy, home_state(reference))
-    detector = detector or Detector(reference, pol)
     summary = ReplaySummary(policy=f"{pol.name}" + (f" (home state {pol.state})" if pol.state else ""))
+    if model is not None:
+        bundle = load_model(model)
+        summary.model = f"{model} (trained {bundle.training_range[0][:10]} to {bundle.training_range[1][:10]})"
+    elif retrospective:
+        bundle = fit_model(dataset, reference, pol, fmt, agency)
+        summary.model = "fitted on the replayed data itself (retrospective audit; pass --model to score against a trained history)"
+    else:
+        bundle = None
+        summary.model = "none"
+    detector = Detector(reference, pol, model=bundle)
     alerts: dict[str, dict] = {}
     dedup = Deduplicator()
     writer = ScoresWriter(out / scores_name)
