@@ -21,7 +21,7 @@ from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SIGNALS
 
 NS_DAY = 86_400_000_000_000
 # How long an episode may go quiet before a new flagged search opens a new alert.
-GAP_DAYS = {"plate": 45.0, "circle": 21.0, "site": 30.0, "user": 1.0, "swarm": 21.0}
+GAP_DAYS = {"person": 45.0, "site": 30.0, "user": 3.0, "swarm": 21.0}
 PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
 COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far")
 MAXIMA = ("up_count", "up_days", "circle_plates", "site_days", "burst", "plate_users", "plate_agencies", "usual_day")
@@ -127,7 +127,7 @@ class Alerter:
     def _key(scope: str, cols: dict, i: int) -> str:
         if scope == "swarm":
             return f"swarm|{cols['plate'][i]}"
-        target = {"plate": "plate", "circle": "circle", "site": "site_id"}.get(scope)
+        target = {"person": "person", "site": "site_id"}.get(scope)
         return f"{cols['user_key'][i]}|{scope}" + (f"|{cols[target][i]}" if target else "")
 
     @staticmethod

@@ -60,12 +60,13 @@ class Detector:
         c["vague"] = (bits & (BIT["vague"] | BIT["missing"])) != 0
         hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
         # explained: tied to a case, a hotlist hit, or a specific stated offence rather than filler
-        specific = (bits & (BIT["vague"] | BIT["missing"] | BIT["test_training"])) == 0
+        specific = (bits & (BIT["vague"] | BIT["missing"])) == 0
         c["covered"] = c["has_case"].to_numpy() | hotlist | specific
         protected = np.zeros(len(batch), bool)
         for cat in PROTECTED:
             protected |= (bits & BIT[cat]) != 0
-        c["protected_reason"] = protected
+        # a keyword beside a case number is usually the crime itself ("hate crime - mosque vandalism")
+        c["protected_reason"] = protected & ~c["has_case"].to_numpy()
         c["personal_data"] = (bits & BIT["personal_data"]) != 0
         state = batch["agency_state"].where(batch["agency_state"] != "", lookup(batch["agency"], ref.agency_state))
         kind = lookup(batch["agency"], ref.agency_kind).astype(str)
@@ -113,7 +114,7 @@ class Detector:
         ctx["input_pos"] = order
         uf = self.user_side.run(
             ctx["t"].to_numpy(), ctx["user_key"], ctx["agency"], ctx["person"], ctx["site_id"], ctx["covered"].to_numpy(),
-            ctx["log_net"].to_numpy(), ctx["far"].to_numpy(),
+            ctx["has_case"].to_numpy(), ctx["log_net"].to_numpy(), ctx["far"].to_numpy(),
         )
         for j, name in enumerate(USER_FEATURES):
             ctx[name] = uf[:, j]

@@ -25,7 +25,7 @@ PAIR = np.int64(1 << 32)
 
 USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase",
-    "up_count", "up_days", "up_span_days", "up_nocase", "site_count", "site_days", "net_mean", "far_burst",
+    "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "circle_plates")
 
@@ -47,11 +47,11 @@ def _slot(slots, key, size):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def user_kernel(  # pragma: no cover - compiled
-    t, user, agency, plate, site, explained, log_net, far, out,
+    t, user, agency, plate, site, explained, has_case, log_net, far, out,
     u_n, u_hist, u_day, u_day_count, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far,
     a_daily, a_n,
-    p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase,
+    p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
     burst_tau, daily_alpha, far_tau, far_reach,
 ):
@@ -91,7 +91,7 @@ def user_kernel(  # pragma: no cover - compiled
         # far-reaching lookups count only when far beyond the reach this user normally asks for
         beyond = u_net_n[u] < 20 or np.isnan(log_net[i]) or log_net[i] - u_net[u] > far_reach
         u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (1.0 if far[i] and beyond else 0.0)
-        out[i, 14] = u_far[u]
+        out[i, 15] = u_far[u]
         u_last[u] = ti
         out[i, 5] = u_burst[u]
         out[i, 6] = u_burst_nc[u]
@@ -109,10 +109,13 @@ def user_kernel(  # pragma: no cover - compiled
             p_count[s] += 1.0
             if not explained[i]:
                 p_nocase[s] += 1.0
+            if has_case[i]:
+                p_case[s] += 1.0
             out[i, 7] = p_count[s]
             out[i, 8] = p_days[s]
             out[i, 9] = (ti - p_first[s]) / 86_400_000_000_000
             out[i, 10] = p_nocase[s]
+            out[i, 11] = p_case[s]
         # one user, one sensitive site: on how many days
         if site[i] >= 0:
             s = _slot(s_slots, u * 4294967296 + site[i], s_size)
@@ -122,9 +125,9 @@ def user_kernel(  # pragma: no cover - compiled
                 s_days[s] += 1.0
                 s_lastday[s] = day
             s_count[s] += 1.0
-            out[i, 11] = s_count[s]
-            out[i, 12] = s_days[s]
-        out[i, 13] = u_net[u] if u_net_n[u] > 0 else np.nan
+            out[i, 12] = s_count[s]
+            out[i, 13] = s_days[s]
+        out[i, 14] = u_net[u] if u_net_n[u] > 0 else np.nan
         if not np.isnan(log_net[i]):
             u_net[u] = (u_net[u] * u_net_n[u] + log_net[i]) / (u_net_n[u] + 1.0)
             u_net_n[u] += 1.0
@@ -138,7 +141,7 @@ def target_kernel(  # pragma: no cover - compiled
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
     uc_slots, uc_size, uc_plates, uc_last,
-    window, tau,
+    window, tau, sweep_tau,
 ):
     for i in range(t.shape[0]):
         p = plate[i]
@@ -174,7 +177,7 @@ def target_kernel(  # pragma: no cover - compiled
             if s == uc_size:
                 uc_size += 1
             # a plate counts once per window, and only when nothing explained the lookup
-            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, tau) + (1.0 if fresh_user and not covered[i] else 0.0)
+            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, sweep_tau) + (1.0 if fresh_user and not covered[i] else 0.0)
             uc_last[s] = ti
             out[i, 4] = uc_plates[s]
     return pu_size, pa_size, uc_size
@@ -200,11 +203,11 @@ class UserSide:
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0)})
         self.pair = Table({
             "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
-            "nocase": (np.float64, 0.0),
+            "nocase": (np.float64, 0.0), "case": (np.float64, 0.0),
         }, keyed=True)
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
 
-    def run(self, t: np.ndarray, user_key, agency, plate, site_id, explained: np.ndarray,
+    def run(self, t: np.ndarray, user_key, agency, plate, site_id, explained: np.ndarray, has_case: np.ndarray,
             log_net: np.ndarray, far: np.ndarray) -> np.ndarray:
         """Features for one batch, in time order; updates the state."""
         n = len(t)
@@ -224,10 +227,10 @@ class UserSide:
         out[:, USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S = self.user.data, self.agency.data, self.pair.data, self.site.data
         self.pair.size, self.site.size = user_kernel(
-            t, u, a, p, s, explained, log_net, far, out,
+            t, u, a, p, s, explained, has_case, log_net, far, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], A["daily"], A["n"],
-            self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"],
+            self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots, self.site.size, S["count"], S["days"], S["lastday"],
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), float(np.log(self.far_reach)),
         )
@@ -251,9 +254,10 @@ class UserSide:
 class TargetSide:
     """State and kernel driver for features keyed by the plate searched."""
 
-    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0) -> None:
+    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, sweep_tau_days: float = 7.0) -> None:
         self.window = int(window_days * NS_DAY)
         self.tau = tau_days * NS_DAY
+        self.sweep_tau = sweep_tau_days * NS_DAY
         self.plates = Vocab()
         self.users = Vocab()
         self.agencies = Vocab()
@@ -287,7 +291,7 @@ class TargetSide:
             self.plate_user.slots, self.plate_user.size, PU["last"],
             self.plate_agency.slots, self.plate_agency.size, PA["last"],
             self.user_circle.slots, self.user_circle.size, UC["plates"], UC["last"],
-            self.window, float(self.tau),
+            self.window, float(self.tau), float(self.sweep_tau),
         )
         return out
 

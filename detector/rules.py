@@ -2,7 +2,8 @@
 
 Every signal targets a pattern seen in released audit logs (docs/detection.md). The
 parameters live in ``RuleParams``, one place, so that docs, tests and tuning agree.
-Each signal also names the *episode* it belongs to (a plate, a site, a circle, the
+Each signal also names the *episode* it belongs to (a person: one plate or one circle of
+linked plates; a site; the
 user's own activity, or a plate searched by many), which is how alerts group.
 """
 
@@ -14,9 +15,9 @@ import numpy as np
 
 # Signal name -> episode scope. Order is the column order of the signal matrix.
 SIGNALS: dict[str, str] = {
-    "repeat_plate": "plate",
-    "self_surname": "plate",
-    "household_sweep": "circle",
+    "repeat_plate": "person",
+    "self_surname": "person",
+    "household_sweep": "person",
     "sensitive_site": "site",
     "volume_burst": "user",
     "informal_sharing": "user",
@@ -49,11 +50,12 @@ class RuleParams:
     """Thresholds of the signals; see docs/detection.md for what each one means."""
 
     repeat_min: float = 4.0  # searches of one person (plate or circle) by one user before it is a pattern
-    repeat_full: float = 7.0  # ... and at which the signal is at full strength
+    repeat_full: float = 6.0  # ... and at which the signal is at full strength
     repeat_min_days: float = 2.0  # spread over at least this many days
-    repeat_full_days: float = 5.0  # ... full strength from this many days
+    repeat_full_days: float = 4.0  # ... full strength from this many days
     burst_min: float = 25.0  # searches within the decayed 1-hour window
     burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
+    day_min: float = 50.0  # searches in one day that count as a burst, at the same ratio
     sweep_min: float = 3.0  # distinct plates of one circle within the window
     site_min_days: float = 3.0  # days one user searched near one site for full strength
     swarm_users: float = 6.0  # distinct users on one plate within the window
@@ -89,7 +91,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(covered, 0.3, 1.0)
+    # a case number on any lookup of this person ties the others to an investigation in part
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * np.where(covered, 0.3, 1.0)
 
     # own or same-surname plates: strong when the surname is rare
     surname = f["surname_match"].astype(bool)
@@ -97,7 +100,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * np.where(covered, 0.3, 1.0)
 
     # several plates of one household or circle of associates by one user
-    sweep = _ramp(f["circle_plates"], p.sweep_min - 1.5, p.sweep_min - 0.5)  # decayed count: 3 plates in days is ~2.8
+    # decayed count (7-day time constant): 3 plates within three days is ~2.6
+    sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5)
     S[:, SIGNAL_INDEX["household_sweep"]] = sweep * unexplained
 
     # area or plate searches near a sensitive site, repeated on several days by one user
@@ -109,9 +113,10 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
     burst = f["burst"]
     nocase_share = f["burst_nocase"] / np.maximum(burst, 1)
-    S[:, SIGNAL_INDEX["volume_burst"]] = (
-        _ramp(burst, p.burst_min, 2 * p.burst_min) * _ramp(burst / base, p.burst_ratio / 2, p.burst_ratio) * _ramp(nocase_share, 0.7, 0.9)
-    )
+    hourly = _ramp(burst, p.burst_min, 2 * p.burst_min) * _ramp(burst / base, p.burst_ratio / 2, p.burst_ratio)
+    day = f["day_count"]
+    daily = _ramp(day, p.day_min, 2 * p.day_min) * _ramp(day / base, p.burst_ratio / 2, p.burst_ratio)
+    S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily) * _ramp(nocase_share, 0.7, 0.9)
 
     # lookups for someone else: far-reaching searches of plates with no local history, in a run
     S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min, p.far_full) * f["far"]
