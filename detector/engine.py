@@ -65,8 +65,10 @@ class Detector:
         protected = np.zeros(len(batch), bool)
         for cat in PROTECTED:
             protected |= (bits & BIT[cat]) != 0
-        # a keyword beside a case number is usually the crime itself ("hate crime - mosque vandalism")
-        c["protected_reason"] = protected & ~c["has_case"].to_numpy()
+        # a keyword beside a crime and a case number names a victim or a scene, not the purpose
+        # ("hate crime - mosque vandalism", "immigration consultant fraud")
+        scene = c["has_case"].to_numpy() & ((bits & BIT["crime"]) != 0)
+        c["protected_reason"] = protected & ~scene
         c["personal_data"] = (bits & BIT["personal_data"]) != 0
         state = batch["agency_state"].where(batch["agency_state"] != "", lookup(batch["agency"], ref.agency_state))
         kind = lookup(batch["agency"], ref.agency_kind).astype(str)
@@ -77,6 +79,7 @@ class Detector:
         ob_kind = lookup(ob, ref.agency_kind).astype(str)
         ob_state = ob_state.where(~((ob != "") & (ob_state == "") & ob.str.contains(r"\[Federal\]|ICE|HSI|Homeland|Immigration|FBI|DEA|CBP", regex=True)), "US")
         found = pol.check(c["agency_state"], c["agency_kind"], ob_state, ob_kind.where(ob_state != "US", "federal"), bits)
+        found["forbidden_purpose"] &= ~scene
         for name, values in found.items():
             c[name] = values
         c["sharing_rule"] = pol.sharing_rule or ""

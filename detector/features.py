@@ -24,7 +24,7 @@ NS_DAY = 24 * NS_HOUR
 PAIR = np.int64(1 << 32)
 
 USER_FEATURES = (
-    "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase",
+    "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "circle_plates")
@@ -48,7 +48,7 @@ def _slot(slots, key, size):  # pragma: no cover - compiled
 @njit(cache=True)
 def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, explained, has_case, log_net, far, out,
-    u_n, u_hist, u_day, u_day_count, u_daily, u_active, u_burst, u_burst_nc, u_last,
+    u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far,
     a_daily, a_n,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
@@ -77,6 +77,7 @@ def user_kernel(  # pragma: no cover - compiled
                 a_n[a] += 1
             u_day[u] = day
             u_day_count[u] = 0.0
+            u_day_fish[u] = 0.0
         n_prior = u_n[u]
         out[i, 0] = n_prior
         out[i, 1] = (u_hist[u, hour] + 0.1) / (n_prior + 1.0)
@@ -88,10 +89,13 @@ def user_kernel(  # pragma: no cover - compiled
         # fishing is unexplained lookups of plates; a storm of area searches answers an incident
         fishing = plate[i] >= 0 and not explained[i]
         u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + (1.0 if fishing else 0.0)
+        if fishing:
+            u_day_fish[u] += 1.0
+        out[i, 7] = u_day_fish[u]
         # far-reaching lookups count only when far beyond the reach this user normally asks for
         beyond = u_net_n[u] < 20 or np.isnan(log_net[i]) or log_net[i] - u_net[u] > far_reach
         u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (1.0 if far[i] and beyond else 0.0)
-        out[i, 15] = u_far[u]
+        out[i, 16] = u_far[u]
         u_last[u] = ti
         out[i, 5] = u_burst[u]
         out[i, 6] = u_burst_nc[u]
@@ -111,11 +115,11 @@ def user_kernel(  # pragma: no cover - compiled
                 p_nocase[s] += 1.0
             if has_case[i]:
                 p_case[s] += 1.0
-            out[i, 7] = p_count[s]
-            out[i, 8] = p_days[s]
-            out[i, 9] = (ti - p_first[s]) / 86_400_000_000_000
-            out[i, 10] = p_nocase[s]
-            out[i, 11] = p_case[s]
+            out[i, 8] = p_count[s]
+            out[i, 9] = p_days[s]
+            out[i, 10] = (ti - p_first[s]) / 86_400_000_000_000
+            out[i, 11] = p_nocase[s]
+            out[i, 12] = p_case[s]
         # one user, one sensitive site: on how many days
         if site[i] >= 0:
             s = _slot(s_slots, u * 4294967296 + site[i], s_size)
@@ -125,9 +129,9 @@ def user_kernel(  # pragma: no cover - compiled
                 s_days[s] += 1.0
                 s_lastday[s] = day
             s_count[s] += 1.0
-            out[i, 12] = s_count[s]
-            out[i, 13] = s_days[s]
-        out[i, 14] = u_net[u] if u_net_n[u] > 0 else np.nan
+            out[i, 13] = s_count[s]
+            out[i, 14] = s_days[s]
+        out[i, 15] = u_net[u] if u_net_n[u] > 0 else np.nan
         if not np.isnan(log_net[i]):
             u_net[u] = (u_net[u] * u_net_n[u] + log_net[i]) / (u_net_n[u] + 1.0)
             u_net_n[u] += 1.0
@@ -196,7 +200,7 @@ class UserSide:
         self.plates = Vocab()
         self.sites = Vocab()
         self.user = Table({
-            "n": (np.float64, 0.0), "hist": (np.float64, 0.0, 24), "day": (np.int64, -1), "day_count": (np.float64, 0.0),
+            "n": (np.float64, 0.0), "hist": (np.float64, 0.0, 24), "day": (np.int64, -1), "day_count": (np.float64, 0.0), "day_fish": (np.float64, 0.0),
             "daily": (np.float64, 0.0), "active": (np.float64, 0.0), "burst": (np.float64, 0.0), "burst_nc": (np.float64, 0.0),
             "last": (np.int64, -1), "net": (np.float64, 0.0), "net_n": (np.float64, 0.0), "far": (np.float64, 0.0),
         })
@@ -228,7 +232,7 @@ class UserSide:
         U, A, P, S = self.user.data, self.agency.data, self.pair.data, self.site.data
         self.pair.size, self.site.size = user_kernel(
             t, u, a, p, s, explained, has_case, log_net, far, out,
-            U["n"], U["hist"], U["day"], U["day_count"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
+            U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], A["daily"], A["n"],
             self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots, self.site.size, S["count"], S["days"], S["lastday"],

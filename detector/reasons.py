@@ -26,6 +26,7 @@ CATEGORIES: tuple[str, ...] = (
     "personal_data",
     "missing",
     "hotlist",
+    "crime",
 )
 BIT = {name: 1 << i for i, name in enumerate(CATEGORIES)}
 # Categories that name a purpose the law or policy singles out.
@@ -59,6 +60,10 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"\b(girlfriend|boyfriend|ex[- ]wife|ex[- ]husband|my (wife|husband|ex|daughter|son))\b", _I),
         re.compile(r"search for (a |the )?(female|male|woman|man)\b", _I),
     ],
+    "crime": [
+        re.compile(r"fraud|arson|theft|stolen|burglar|robbery|vandal|assault|threat|hate crime|shooting|homicide|"
+                   r"trafficking|smuggl|extortion|scam|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b", _I),
+    ],
     "hotlist": [
         re.compile(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|\bhit\b|amber|silver alert", _I),
     ],
@@ -70,7 +75,7 @@ VAGUE_WORDS = frozenset(
     criminal crime activity suspicious vehicle veh person of interest poi agency outside allied
     request requested suspect suspects sus id vehicle of interest""".split()
 )
-_CASE_ONLY = re.compile(r"^[#\s]*(case|cr|inc|rpt|report|no\.?|#)?[\s#:.-]*[A-Z]{0,4}[-\s]?\d[\dA-Z-]{3,}\s*$", _I)
+_CASE_ONLY = re.compile(r"^#?[a-z]{0,4}-?\d[\da-z-]{3,}$", _I)
 _WORD = re.compile(r"[a-z0-9+.#/-]+")
 
 
@@ -98,13 +103,12 @@ def classify(text: str) -> int:
     for name, patterns in PATTERNS.items():
         if any(p.search(t) for p in patterns):
             mask |= BIT[name]
-    # Dropdown "Category - free text": a bare category with nothing after it is no reason at all.
-    free = t.split(" - ", 1)[1].strip() if " - " in t else t
-    if _CASE_ONLY.match(free):
-        mask |= BIT["case_number_only"]
-    words = _WORD.findall(free.lower())
-    if not mask and (not words or all(_is_vague_word(w) for w in words)):
-        mask |= BIT["vague"]
+    # Filler words around a case number still point to a case; filler alone (in a dropdown
+    # "Category - free text", both parts) is vague.
+    words = _WORD.findall(t.lower())
+    cases = [w for w in words if _CASE_ONLY.match(w) and any(ch.isdigit() for ch in w)]
+    if not mask and all(_is_vague_word(w) or w in cases for w in words):
+        mask |= BIT["case_number_only"] if cases else BIT["vague"]
     return mask
 
 

@@ -109,14 +109,14 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     days = f["site_days"]
     S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] >= 3)) * np.where(covered, 0.3, 1.0)
 
-    # a burst far above the user's own usual day and the agency's peers', without case numbers
+    # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
-    burst = f["burst"]
-    nocase_share = f["burst_nocase"] / np.maximum(burst, 1)
-    hourly = _ramp(burst, p.burst_min, 2 * p.burst_min) * _ramp(burst / base, p.burst_ratio / 2, p.burst_ratio)
-    day = f["day_count"]
-    daily = _ramp(day, p.day_min, 2 * p.day_min) * _ramp(day / base, p.burst_ratio / 2, p.burst_ratio)
-    S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily) * _ramp(nocase_share, 0.7, 0.9)
+    fish_hour, fish_day = f["burst_nocase"], f["day_fishing"]
+    hourly = _ramp(fish_hour, p.burst_min, 2 * p.burst_min) * _ramp(fish_hour / base, p.burst_ratio / 2, p.burst_ratio)
+    hourly *= _ramp(fish_hour / np.maximum(f["burst"], 1), 0.5, 0.8)
+    daily = _ramp(fish_day, p.day_min, 2 * p.day_min) * _ramp(fish_day / base, p.burst_ratio / 2, p.burst_ratio)
+    daily *= _ramp(fish_day / np.maximum(f["day_count"], 1), 0.5, 0.8)
+    S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily)
 
     # lookups for someone else: far-reaching searches of plates with no local history, in a run
     S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min, p.far_full) * f["far"]
