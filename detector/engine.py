@@ -59,9 +59,10 @@ class Detector:
         c["has_case"] = (batch["case_number"] != "").to_numpy()
         c["vague"] = (bits & (BIT["vague"] | BIT["missing"])) != 0
         hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
-        # explained: tied to a case, a hotlist hit, or a specific stated offence rather than filler
+        # how far the search explains itself: fully when tied to a case or a hotlist hit, half by a
+        # specific stated offence (a dropdown category can be picked for anything), not at all by filler
         specific = (bits & (BIT["vague"] | BIT["missing"])) == 0
-        c["covered"] = c["has_case"].to_numpy() | hotlist | specific
+        c["covered"] = np.where(c["has_case"].to_numpy() | hotlist, 1.0, np.where(specific, 0.5, 0.0))
         protected = np.zeros(len(batch), bool)
         for cat in PROTECTED:
             protected |= (bits & BIT[cat]) != 0
@@ -94,8 +95,9 @@ class Detector:
         plate_state = batch["plate_state"].to_numpy(dtype=str)
         home = pol.state or ""
         foreign_plate = (plate_state != "") & (plate_state != home) if home else np.zeros(len(batch), bool)
+        # far-reaching lookup of a plate unknown locally, weighted by how little explains it
         c["far"] = ((c["networks"].to_numpy() >= self.params.nationwide_networks) & (batch["plate"] != "").to_numpy()
-                    & (~registered | foreign_plate) & ~c["covered"].to_numpy())
+                    & (~registered | foreign_plate)) * (1.0 - c["covered"].to_numpy())
         site, _ = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy())
         c["site_id"] = np.where(site >= 0, ref.sites["site_id"].to_numpy(dtype=str)[np.maximum(site, 0)] if len(ref.sites) else "", "")
         c["site_category"] = np.where(site >= 0, ref.site_category[np.maximum(site, 0)] if len(ref.sites) else "", "")

@@ -87,14 +87,13 @@ def user_kernel(  # pragma: no cover - compiled
         out[i, 4] = a_daily[a] if a_n[a] > 0 else -1.0
         u_burst[u] = _decay(u_burst[u], u_last[u], ti, burst_tau) + 1.0
         # fishing is unexplained lookups of plates; a storm of area searches answers an incident
-        fishing = plate[i] >= 0 and not explained[i]
-        u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + (1.0 if fishing else 0.0)
-        if fishing:
-            u_day_fish[u] += 1.0
+        fishing = 1.0 - explained[i] if plate[i] >= 0 else 0.0
+        u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + fishing
+        u_day_fish[u] += fishing
         out[i, 7] = u_day_fish[u]
         # far-reaching lookups count only when far beyond the reach this user normally asks for
         beyond = u_net_n[u] < 20 or np.isnan(log_net[i]) or log_net[i] - u_net[u] > far_reach
-        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (1.0 if far[i] and beyond else 0.0)
+        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (far[i] if beyond else 0.0)
         out[i, 16] = u_far[u]
         u_last[u] = ti
         out[i, 5] = u_burst[u]
@@ -111,8 +110,7 @@ def user_kernel(  # pragma: no cover - compiled
                 p_days[s] += 1.0
                 p_lastday[s] = day
             p_count[s] += 1.0
-            if not explained[i]:
-                p_nocase[s] += 1.0
+            p_nocase[s] += 1.0 - explained[i]
             if has_case[i]:
                 p_case[s] += 1.0
             out[i, 8] = p_count[s]
@@ -168,7 +166,7 @@ def target_kernel(  # pragma: no cover - compiled
         pa_last[s] = ti
         pl_users[p] = _decay(pl_users[p], pl_last[p], ti, tau) + (1.0 if fresh_user else 0.0)
         pl_agencies[p] = _decay(pl_agencies[p], pl_last[p], ti, tau) + (1.0 if fresh_agency else 0.0)
-        pl_cover[p] = _decay(pl_cover[p], pl_last[p], ti, tau) + (1.0 if covered[i] else 0.0)
+        pl_cover[p] = _decay(pl_cover[p], pl_last[p], ti, tau) + covered[i]
         pl_total[p] = _decay(pl_total[p], pl_last[p], ti, tau) + 1.0
         pl_last[p] = ti
         out[i, 1] = pl_users[p]
@@ -180,8 +178,8 @@ def target_kernel(  # pragma: no cover - compiled
             s = _slot(uc_slots, user[i] * 4294967296 + c, uc_size)
             if s == uc_size:
                 uc_size += 1
-            # a plate counts once per window, and only when nothing explained the lookup
-            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, sweep_tau) + (1.0 if fresh_user and not covered[i] else 0.0)
+            # a plate counts once per window, as far as nothing explained the lookup
+            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, sweep_tau) + ((1.0 - covered[i]) if fresh_user else 0.0)
             uc_last[s] = ti
             out[i, 4] = uc_plates[s]
     return pu_size, pa_size, uc_size

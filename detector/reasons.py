@@ -62,7 +62,8 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
     ],
     "crime": [
         re.compile(r"fraud|arson|theft|stolen|burglar|robbery|vandal|assault|threat|hate crime|shooting|homicide|"
-                   r"trafficking|smuggl|extortion|scam|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b", _I),
+                   r"trafficking|smuggl|extortion|scam|hit and run|collision|\bdui\b|carjack|kidnap|shoplift|larceny|"
+                   r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b", _I),
     ],
     "hotlist": [
         re.compile(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|\bhit\b|amber|silver alert", _I),

@@ -53,9 +53,10 @@ class RuleParams:
     repeat_full: float = 6.0  # ... and at which the signal is at full strength
     repeat_min_days: float = 2.0  # spread over at least this many days
     repeat_full_days: float = 4.0  # ... full strength from this many days
-    burst_min: float = 25.0  # searches within the decayed 1-hour window
+    burst_min: float = 12.0  # unexplained plate lookups within the decayed 1-hour window where a burst starts
+    burst_full: float = 22.0  # ... and where it is at full strength
     burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
-    day_min: float = 50.0  # searches in one day that count as a burst, at the same ratio
+    day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst, at the same ratio
     sweep_min: float = 3.0  # distinct plates of one circle within the window
     site_min_days: float = 3.0  # days one user searched near one site for full strength
     swarm_users: float = 6.0  # distinct users on one plate within the window
@@ -84,35 +85,35 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     """
     n = len(f["covered"])
     S = np.zeros((n, len(SIGNALS)))
-    covered = f["covered"].astype(bool)
-    unexplained = ~covered
+    covered = f["covered"].astype(np.float64)  # 0 unexplained, 0.5 specific reason, 1 case or hotlist
+    discount = 1.0 - 0.7 * covered
 
     # one user, one plate, again and again, without one case number holding it together
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
     # a case number on any lookup of this person ties the others to an investigation in part
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * np.where(covered, 0.3, 1.0)
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * discount
 
     # own or same-surname plates: strong when the surname is rare
     surname = f["surname_match"].astype(bool)
     rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35)
-    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * np.where(covered, 0.3, 1.0)
+    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * discount
 
     # several plates of one household or circle of associates by one user
     # decayed count (7-day time constant): 3 plates within three days is ~2.6
     sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5)
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * unexplained
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * discount
 
     # area or plate searches near a sensitive site, repeated on several days by one user
     site_w = f["site_weight"]
     days = f["site_days"]
-    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] >= 3)) * np.where(covered, 0.3, 1.0)
+    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] >= 3)) * discount
 
     # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
     fish_hour, fish_day = f["burst_nocase"], f["day_fishing"]
-    hourly = _ramp(fish_hour, p.burst_min, 2 * p.burst_min) * _ramp(fish_hour / base, p.burst_ratio / 2, p.burst_ratio)
+    hourly = _ramp(fish_hour, p.burst_min, p.burst_full) * _ramp(fish_hour / base, p.burst_ratio / 2, p.burst_ratio)
     hourly *= _ramp(fish_hour / np.maximum(f["burst"], 1), 0.5, 0.8)
     daily = _ramp(fish_day, p.day_min, 2 * p.day_min) * _ramp(fish_day / base, p.burst_ratio / 2, p.burst_ratio)
     daily *= _ramp(fish_day / np.maximum(f["day_count"], 1), 0.5, 0.8)
@@ -123,7 +124,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
 
     # many users on one private person's plate
     swarm = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full) * (f["plate_agencies"] >= 1.5)
-    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * unexplained
+    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * discount
 
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
