@@ -56,14 +56,16 @@ class Alert:
         """The alert in the form of spec section 5 (plus the episode's extra fields)."""
         n = len(self.search_ids)
         score = round(min(100.0, self.max_score + 4.0 * math.log2(n)), 2)
-        weights = {s: self.attr[i] / n for i, s in enumerate(SIGNALS) if self.attr[i] > 0}
+        total = sum(self.attr) or 1.0
+        # weight: the signal's share of the evidence behind the alert (shares sum to 1)
+        weights = {s: self.attr[i] / total for i, s in enumerate(SIGNALS) if self.attr[i] / total >= 0.005}
         ctx = dict(self.stats)
         ctx.update(n=n, user=self.user_id or "(redacted)", agency=self.agency,
                    first_day=pd.Timestamp(self.first_ns, tz="UTC").strftime("%Y-%m-%d"),
                    last_day=pd.Timestamp(self.last_ns, tz="UTC").strftime("%Y-%m-%d"),
                    nocase_share=ctx["nocase"] / n)
         ranked = sorted(weights.items(), key=lambda kv: -kv[1])
-        signals = [{"name": s, "weight": round(w, 2), "title": SIGNAL_TITLES[s], "detail": signal_detail(s, ctx)} for s, w in ranked]
+        signals = [{"name": s, "weight": round(w, 3), "title": SIGNAL_TITLES[s], "detail": signal_detail(s, ctx)} for s, w in ranked]
         users = sorted(self.users, key=lambda u: -self.users[u])
         return {
             "alert_id": self.alert_id,

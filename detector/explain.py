@@ -33,7 +33,7 @@ def pseudonym(value: str, kind: str = "plate") -> str:
     """A stable short stand-in for a plate or name.
 
     >>> pseudonym("7ABC123")
-    'plate#3e1d4a'
+    'plate#077103'
     """
     if not value:
         return f"{kind}#none"

@@ -77,6 +77,7 @@ VAGUE_WORDS = frozenset(
     request requested suspect suspects sus id vehicle of interest""".split()
 )
 _CASE_ONLY = re.compile(r"^#?[a-z]{0,4}-?\d[\da-z-]{3,}$", _I)
+_REDACTED = re.compile(r"^[\s*#xX█-]*$|^\[?redacted\]?$", _I)
 _WORD = re.compile(r"[a-z0-9+.#/-]+")
 
 
@@ -98,7 +99,7 @@ def classify(text: str) -> int:
     ['immigration']
     """
     t = text.strip()
-    if not t:
+    if not t or _REDACTED.match(t):
         return BIT["missing"]
     mask = 0
     for name, patterns in PATTERNS.items():

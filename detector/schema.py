@@ -82,7 +82,7 @@ def normalize_plates(values: pd.Series) -> pd.Series:
     >>> normalize_plates(pd.Series(["abc-123", " 7 XYZ 9 ", ""])).tolist()
     ['ABC123', '7XYZ9', '']
     """
-    return values.astype(str).str.upper().str.replace(r"[\s\-]+", "", regex=True)
+    return values.astype(str).str.upper().str.replace(r"[ \t\r\n-]+", "", regex=True)
 
 
 def empty_batch() -> pd.DataFrame:

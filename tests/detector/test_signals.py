@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_batch
+from batches import make_batch
 from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import Reference
