@@ -16,6 +16,8 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+from numba import njit, types
+from numba.typed import Dict
 
 from detector.schema import BY_NAME, FIELDS, INTEGER_FIELDS, REDACTED_USER_VALUES, REQUIRED, SEARCH_TYPES, normalize_plates
 
@@ -205,18 +207,35 @@ def canonicalize(
     return batch.reset_index(drop=True)
 
 
+@njit(cache=True)
+def _first_sightings(hashes, seen):  # pragma: no cover - compiled
+    keep = np.zeros(hashes.shape[0], dtype=np.bool_)
+    for i in range(hashes.shape[0]):
+        h = hashes[i]
+        if h not in seen:
+            seen[h] = True
+            keep[i] = True
+    return keep
+
+
 class Deduplicator:
-    """Drops searches whose ``search_id`` was seen before (spec: the same search delivered twice)."""
+    """Drops searches whose ``search_id`` was seen before (spec: the same search delivered twice).
+
+    Remembers 64-bit hashes of the ids in a compiled hash map, so a log of tens of
+    millions of searches dedups in seconds and in a few hundred MB; two different ids
+    colliding is about a one-in-a-hundred-thousand event per 17 million searches.
+
+    >>> d = Deduplicator()
+    >>> d(pd.DataFrame({"search_id": ["a", "b", "a"]}))["search_id"].tolist(), d.dropped
+    (['a', 'b'], 1)
+    """
 
     def __init__(self) -> None:
-        self.seen: set[str] = set()
+        self.seen = Dict.empty(key_type=types.int64, value_type=types.boolean)
         self.dropped = 0
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        ids = batch["search_id"]
-        first = ~ids.duplicated(keep="first").to_numpy()
-        if self.seen:
-            first &= ~ids.isin(self.seen).to_numpy()
+        hashes = pd.util.hash_pandas_object(batch["search_id"], index=False).to_numpy().view(np.int64)
+        first = _first_sightings(hashes, self.seen)
         self.dropped += int(len(batch) - first.sum())
-        self.seen.update(ids[first].tolist())
         return batch.loc[first].reset_index(drop=True) if not first.all() else batch
