@@ -25,7 +25,7 @@ PAIR = np.int64(1 << 32)
 
 USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
-    "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst",
+    "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "circle_plates")
 
@@ -49,11 +49,11 @@ def _slot(slots, key, size):  # pragma: no cover - compiled
 def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, explained, has_case, log_net, far, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
-    u_net, u_net_n, u_far,
+    u_net, u_net_n, u_far, u_far_day, u_far_daily,
     a_daily, a_n,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
-    burst_tau, daily_alpha, far_tau, far_reach,
+    burst_tau, daily_alpha, far_tau,
 ):
     for i in range(t.shape[0]):
         u = user[i]
@@ -69,6 +69,7 @@ def user_kernel(  # pragma: no cover - compiled
                     u_daily[u] = c
                 else:
                     u_daily[u] = (1 - daily_alpha) * u_daily[u] + daily_alpha * c
+                u_far_daily[u] = u_far_day[u] if u_active[u] == 0 else (1 - daily_alpha) * u_far_daily[u] + daily_alpha * u_far_day[u]
                 u_active[u] += 1
                 if a_n[a] == 0:
                     a_daily[a] = c
@@ -78,6 +79,7 @@ def user_kernel(  # pragma: no cover - compiled
             u_day[u] = day
             u_day_count[u] = 0.0
             u_day_fish[u] = 0.0
+            u_far_day[u] = 0.0
         n_prior = u_n[u]
         out[i, 0] = n_prior
         out[i, 1] = (u_hist[u, hour] + 0.1) / (n_prior + 1.0)
@@ -91,10 +93,11 @@ def user_kernel(  # pragma: no cover - compiled
         u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + fishing
         u_day_fish[u] += fishing
         out[i, 7] = u_day_fish[u]
-        # far-reaching lookups count only when far beyond the reach this user normally asks for
-        beyond = u_net_n[u] < 20 or np.isnan(log_net[i]) or log_net[i] - u_net[u] > far_reach
-        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + (far[i] if beyond else 0.0)
+        # unexplained far-reaching lookups of unknown plates: the recent run, and this user's usual day of them
+        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + far[i]
+        u_far_day[u] += far[i]
         out[i, 16] = u_far[u]
+        out[i, 17] = u_far_daily[u] if u_active[u] > 0 else 0.0
         u_last[u] = ti
         out[i, 5] = u_burst[u]
         out[i, 6] = u_burst_nc[u]
@@ -188,9 +191,8 @@ def target_kernel(  # pragma: no cover - compiled
 class UserSide:
     """State and kernel driver for features keyed by the searching account."""
 
-    def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0, far_reach: float = 10.0) -> None:
+    def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0) -> None:
         self.burst_tau = burst_tau_h * NS_HOUR
-        self.far_reach = far_reach
         self.far_tau = far_tau_h * NS_HOUR
         self.daily_alpha = daily_alpha
         self.users = Vocab()
@@ -201,6 +203,7 @@ class UserSide:
             "n": (np.float64, 0.0), "hist": (np.float64, 0.0, 24), "day": (np.int64, -1), "day_count": (np.float64, 0.0), "day_fish": (np.float64, 0.0),
             "daily": (np.float64, 0.0), "active": (np.float64, 0.0), "burst": (np.float64, 0.0), "burst_nc": (np.float64, 0.0),
             "last": (np.int64, -1), "net": (np.float64, 0.0), "net_n": (np.float64, 0.0), "far": (np.float64, 0.0),
+            "far_day": (np.float64, 0.0), "far_daily": (np.float64, 0.0),
         })
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0)})
         self.pair = Table({
@@ -231,10 +234,10 @@ class UserSide:
         self.pair.size, self.site.size = user_kernel(
             t, u, a, p, s, explained, has_case, log_net, far, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
-            U["net"], U["net_n"], U["far"], A["daily"], A["n"],
+            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], A["daily"], A["n"],
             self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots, self.site.size, S["count"], S["days"], S["lastday"],
-            float(self.burst_tau), self.daily_alpha, float(self.far_tau), float(np.log(self.far_reach)),
+            float(self.burst_tau), self.daily_alpha, float(self.far_tau),
         )
         return out
 

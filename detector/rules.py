@@ -120,7 +120,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily)
 
     # lookups for someone else: far-reaching searches of plates with no local history, in a run
-    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min, p.far_full) * f["far"]
+    far_ratio = f["far_burst"] / np.maximum(f["far_usual"], 0.5)
+    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far"]
 
     # many users on one private person's plate
     swarm = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full) * (f["plate_agencies"] >= 1.5)
