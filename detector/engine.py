@@ -91,8 +91,10 @@ class Detector:
         net = batch["networks_searched"].to_numpy()
         c["networks"] = np.nan_to_num(net, nan=0.0)
         c["log_net"] = np.log1p(net)
-        # map, not isin: isin converts all registered plates on every call, which small stream batches cannot afford
-        registered = batch["plate"].map(ref.plate_surname).notna().to_numpy() if ref.plate_surname else np.zeros(len(batch), bool)
+        # a dict lookup per row: isin and map convert all registered plates on every call,
+        # which the small batches of a stream cannot afford
+        surnames = ref.plate_surname
+        registered = np.fromiter((p in surnames for p in batch["plate"].tolist()), bool, len(batch))
         plate_state = batch["plate_state"].to_numpy(dtype=str)
         home = pol.state or ""
         foreign_plate = (plate_state != "") & (plate_state != home) if home else np.zeros(len(batch), bool)

@@ -259,7 +259,7 @@ class UserSide:
 class TargetSide:
     """State and kernel driver for features keyed by the plate searched."""
 
-    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, sweep_tau_days: float = 7.0) -> None:
+    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, sweep_tau_days: float = 10.0) -> None:
         self.window = int(window_days * NS_DAY)
         self.tau = tau_days * NS_DAY
         self.sweep_tau = sweep_tau_days * NS_DAY

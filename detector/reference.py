@@ -126,8 +126,14 @@ class Reference:
 
 
 def lookup(column: pd.Series, table: dict, default: object = "") -> pd.Series:
-    """``column`` mapped through ``table``, ``default`` where it has no entry."""
-    mapped = column.map(table).astype(object)
+    """``column`` mapped through ``table``, ``default`` where it has no entry.
+
+    A list comprehension over ``dict.get``: ``Series.map(dict)`` first turns the whole
+    table into a Series on every call, which costs more than the lookup itself for
+    the small batches a stream scores.
+    """
+    get = table.get
+    mapped = pd.Series([get(v) for v in column.tolist()], index=column.index, dtype=object)
     return mapped.where(mapped.notna(), default)
 
 

@@ -50,9 +50,9 @@ class RuleParams:
     """Thresholds of the signals; see docs/detection.md for what each one means."""
 
     repeat_min: float = 4.0  # searches of one person (plate or circle) by one user before it is a pattern
-    repeat_full: float = 6.0  # ... and at which the signal is at full strength
+    repeat_full: float = 7.0  # ... and at which the signal is at full strength
     repeat_min_days: float = 2.0  # spread over at least this many days
-    repeat_full_days: float = 4.0  # ... full strength from this many days
+    repeat_full_days: float = 5.0  # ... full strength from this many days
     burst_min: float = 12.0  # unexplained plate lookups within the decayed 1-hour window where a burst starts
     burst_full: float = 22.0  # ... and where it is at full strength
     burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
@@ -101,7 +101,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * discount
 
     # several plates of one household or circle of associates by one user
-    # decayed count (7-day time constant): 3 plates within three days is ~2.6
+    # decayed count (10-day time constant): 3 plates within three days is ~2.7
     sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5)
     S[:, SIGNAL_INDEX["household_sweep"]] = sweep * discount
 
