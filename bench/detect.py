@@ -1,0 +1,104 @@
+"""Throughput of the detector's feature and scoring path, and of a whole replay, on 1M searches.
+
+Goals (issue "Detection engine"): features and rules at >= 1M searches/s per core; the
+whole replay of 1M canonical searches from Parquet in under 5 s on 2 cores.
+
+    python bench/detect.py [--searches 1000000] [--data DIR]
+
+The synthetic dataset is generated once into DIR (default /tmp/alpr-bench-1m) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from detector.engine import Detector
+from detector.policy import load_policy
+from detector.reference import load_reference
+from detector.validate import RejectCounter
+from streams.files import read_searches
+from streams.replay import home_state, replay
+
+
+def _dataset(path: Path, searches: int) -> Path:
+    if not (path / "searches.parquet").exists():
+        from synthetic import generate
+
+        t = time.perf_counter()
+        generate(days=60, seed=11, searches=searches).write(path, format="parquet")
+        print(f"generated {searches:,} synthetic searches in {time.perf_counter() - t:.1f} s -> {path}")
+    return path
+
+
+def _stage_times(data: Path) -> dict[str, float]:
+    ref = load_reference(data)
+    det = Detector(ref, load_policy("auto", home_state(ref)))
+    warm = next(read_searches(data, RejectCounter(), chunk_rows=2_000))
+    det.process(warm)  # compile the kernels outside the timing
+    det = Detector(ref, load_policy("auto", home_state(ref)))
+    times = dict.fromkeys(("read", "context", "user kernel", "target kernel", "rules+fusion", "alerts"), 0.0)
+    n = 0
+    t = time.perf_counter()
+    for batch in read_searches(data, RejectCounter()):
+        times["read"] += time.perf_counter() - t
+        n += len(batch)
+        t = time.perf_counter()
+        ctx = det.context(batch.sort_values("ts", kind="stable").reset_index(drop=True))
+        times["context"] += time.perf_counter() - t
+        t = time.perf_counter()
+        uf = det.user_side.run(ctx["t"].to_numpy(), ctx["user_key"], ctx["agency"], ctx["person"], ctx["site_id"],
+                               ctx["covered"].to_numpy(), ctx["has_case"].to_numpy(), ctx["log_net"].to_numpy(),
+                               ctx["far"].to_numpy())
+        times["user kernel"] += time.perf_counter() - t
+        from detector.features import TARGET_FEATURES, USER_FEATURES
+
+        for j, name in enumerate(USER_FEATURES):
+            ctx[name] = uf[:, j]
+        t = time.perf_counter()
+        det.target_stage(ctx)
+        times["target kernel"] += time.perf_counter() - t
+        t = time.perf_counter()
+        S, score, attr = det.score(ctx)
+        times["rules+fusion"] += time.perf_counter() - t
+        t = time.perf_counter()
+        det.alerter.add(ctx, score, attr, det.fusion.threshold)
+        times["alerts"] += time.perf_counter() - t
+        t = time.perf_counter()
+    times["searches"] = n
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--searches", type=int, default=1_000_000)
+    ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "alpr-bench-1m")
+    args = ap.parse_args()
+    data = _dataset(args.data, args.searches)
+
+    times = _stage_times(data)
+    n = times.pop("searches")
+    print(f"\nper-stage figures on {n:,} searches (one process, kernels compiled beforehand)")
+    for stage, secs in times.items():
+        print(f"  {stage:<14} {secs:7.2f} s  {n / secs / 1e6:7.2f} M searches/s")
+    core = times["user kernel"] + times["target kernel"] + times["rules+fusion"]
+    print(f"  {'kernels+rules':<14} {core:7.2f} s  {n / core / 1e6:7.2f} M searches/s   (goal >= 1.0 per core)")
+    feat = core + times["context"]
+    print(f"  {'features+rules':<14} {feat:7.2f} s  {n / feat / 1e6:7.2f} M searches/s   (context included)")
+
+    with tempfile.TemporaryDirectory() as out:
+        for label, kwargs in (("rules only", {"retrospective": False}), ("retrospective model", {})):
+            t = time.perf_counter()
+            summary = replay(data, out, scores_name="scores.parquet", progress=False, **kwargs)
+            secs = time.perf_counter() - t
+            print(f"whole replay ({label}): {summary.scored:,} searches in {secs:.2f} s = "
+                  f"{summary.scored / secs:,.0f} searches/s   (goal: 1M in < 5 s)")
+    print(f"pandas {pd.__version__}")
+
+
+if __name__ == "__main__":
+    main()
