@@ -1,0 +1,113 @@
+"""The review workflow and who may do what: assign, dispose, export; the read-only auditor."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from dashboard_fixtures import PASSWORD, PLATE, button, dashboard_env, engine, log_rows, open_alert, open_app  # noqa: F401
+
+from dashboard import auth, casefile, review
+from dashboard.auth import Viewer
+from dashboard.masking import Mask
+from detector import store
+from detector.explain import pseudonym
+
+
+def alert_row(engine, alert_id: str) -> dict:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(store.alerts).where(store.alerts.c.alert_id == alert_id)).mappings().one())
+
+
+def decisions(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(store.dispositions.c.alert_id, store.dispositions.c.disposition,
+                                                         store.dispositions.c.note, store.dispositions.c.reviewer))]
+
+
+def test_assign_and_dispose_through_the_page(dashboard_env, engine):
+    at = open_alert(open_app("rev"), "A1")
+    at.selectbox[0].set_value("rev")
+    button(at, "Assign").click().run()
+    assert alert_row(engine, "A1")["assignee"] == "rev"
+    assert at.metric[3].value == "rev"
+
+    button(at, "Record disposition").click().run()  # no note
+    assert at.error and decisions(engine) == []
+
+    at.radio[0].set_value("confirmed_misuse")
+    at.text_area[0].input("Officer admitted the plate belongs to his former partner; no case exists.")
+    button(at, "Record disposition").click().run()
+    assert not at.exception
+    assert decisions(engine) == [("A1", "confirmed_misuse", "Officer admitted the plate belongs to his former partner; no case exists.",
+                                  "rev")]
+    assert alert_row(engine, "A1")["status"] == "confirmed_misuse"
+    assert at.metric[2].value == "confirmed_misuse"
+    actions = [(r["action"], r["alert_id"]) for r in log_rows(engine)]
+    assert ("assign", "A1") in actions and ("disposition", "A1") in actions
+    # decided, it leaves the default queue
+    at.switch_page("views/queue.py").run()
+    assert at.dataframe[0].value["alert_id"].tolist() == ["A2"]
+
+
+def test_newest_disposition_is_the_status(dashboard_env, engine):
+    rev = Viewer("rev", "reviewer")
+    review.dispose(engine, rev, "A2", "needs_information", "asked the sheriff for the case file")
+    review.dispose(engine, Viewer("sup", "supervisor"), "A2", "justified", "warrant 25-1234 covers the clinic area")
+    assert alert_row(engine, "A2")["status"] == "justified"
+    assert [d[1] for d in decisions(engine)] == ["needs_information", "justified"]
+    with pytest.raises(review.ReviewError):
+        review.dispose(engine, rev, "A2", "case_closed", "not a disposition")
+    with pytest.raises(review.ReviewError):
+        review.dispose(engine, rev, "NOPE", "justified", "no such alert")
+
+
+def test_auditor_reads_but_cannot_decide_assign_or_export(dashboard_env, engine):
+    at = open_alert(open_app("aud"), "A1")
+    labels = [b.label for b in at.button]
+    assert "Record disposition" not in labels and "Assign" not in labels and "Export case file" not in labels
+    assert "read-only" in " ".join(c.value for c in at.caption)
+    aud = Viewer("aud", "auditor")
+    for call in (lambda: review.dispose(engine, aud, "A1", "justified", "looks fine"),
+                 lambda: review.assign(engine, aud, "A1", "aud"),
+                 lambda: casefile.export(engine, aud, "A1", casefile.maps.load_sites(None), Mask())):
+        with pytest.raises(PermissionError):
+            call()
+    assert decisions(engine) == [] and alert_row(engine, "A1")["assignee"] is None
+    assert not [r for r in log_rows(engine) if r["action"] in ("export", "assign", "disposition")]
+
+
+def test_nobody_decides_an_alert_about_themselves(dashboard_env, engine):
+    auth.add_account(dashboard_env["users"], "officer.jones", "reviewer", PASSWORD, rounds=4)
+    at = open_alert(open_app("officer.jones"), "A1")
+    at.text_area[0].input("nothing to see here")
+    button(at, "Record disposition").click().run()
+    assert "your own account" in at.error[0].value
+    assert decisions(engine) == [] and alert_row(engine, "A1")["status"] == "open"
+
+
+def test_export_builds_a_self_contained_case_file_and_logs_it(dashboard_env, engine):
+    at = open_alert(open_app("rev"), "A1")
+    assert not at.get("download_button")
+    button(at, "Export case file").click().run()
+    assert not at.exception and at.get("download_button")
+    exports = [r for r in log_rows(engine) if r["action"] == "export"]
+    assert [(e["username"], e["alert_id"], e["detail"]) for e in exports] == [("rev", "A1", "case file, masked")]
+
+    html = casefile.export(engine, Viewer("sup", "supervisor"), "A1", casefile.maps.load_sites(dashboard_env["reference"]), Mask())
+    assert not [tag for tag in ("<script", "<link", "src=", "href=", "@import") if tag in html]  # nothing fetched or run
+    for section in ("Why it was flagged", "The account's habits", "raw audit rows", "Histories of the searched plates",
+                    "Chain of custody", "<svg"):
+        assert section in html
+    assert PLATE not in html and "officer.jones" not in html and pseudonym(PLATE) in html
+    assert html.count("case file, masked") == 2  # both exports are in the file's own trail
+    revealed = casefile.export(engine, Viewer("sup", "supervisor"), "A1", casefile.maps.load_sites(None), Mask(revealed=True))
+    assert PLATE in revealed and "officer.jones" in revealed and "identities revealed" in revealed
+
+
+def test_case_file_escapes_free_text(dashboard_env, engine):
+    with engine.begin() as conn:
+        conn.execute(store.searches.update().where(store.searches.c.search_id == "e0")
+                     .values(reason='<img src=x onerror="alert(1)"> & <script>x</script>'))
+    html = casefile.export(engine, Viewer("rev", "reviewer"), "A1", casefile.maps.load_sites(None), Mask())
+    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "<img" not in html
