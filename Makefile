@@ -19,6 +19,10 @@ demo: $(STAMP)
 	$(BIN)/alpr-watch synthesize --days 60 --seed 7 --out data/
 	$(BIN)/alpr-watch replay data/ --out results/
 	$(BIN)/alpr-watch evaluate --labels data/labels.csv --results results/
+	@echo
+	@echo "Alerts are in results/alerts.sqlite. To review them in the dashboard:"
+	@echo "  $(BIN)/alpr-watch dashboard-user add admin --role supervisor    # asks for a password"
+	@echo "  $(BIN)/alpr-watch dashboard --store results/alerts.sqlite --reference data/"
 
 # What the tests need besides Python packages: PostgreSQL running, Debian chromium.
 services:

@@ -175,6 +175,7 @@ def open_store(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA cache_size=-65536")  # 64 MB: index updates of bulk search inserts stay in memory
             cur.close()
     migrate(engine)
     return engine

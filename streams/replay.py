@@ -11,9 +11,11 @@ import pandas as pd
 
 from detector import store as store_mod
 from detector.engine import BatchResult, Detector
+from detector.scoring import Fusion
 from detector.output import ScoresWriter, write_alerts
 from detector.policy import Policy, load_policy
 from detector.reference import Reference, load_reference
+from detector.report import ReportBuilder, RunInfo
 from detector.validate import Deduplicator, RejectFile
 from models.persist import load_model
 from models.train import fit_model
@@ -57,11 +59,15 @@ class ReplaySummary:
 def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, policy: str = "auto",
            fmt: str | None = None, agency: str | None = None, reference_dir: str | Path | None = None,
            scores_name: str = "scores.csv", progress: bool = True, model: str | Path | None = None,
-           retrospective: bool = True) -> ReplaySummary:
+           retrospective: bool = True, report: str | Path | None = None, fusion: Fusion | None = None,
+           store_searches: bool = True) -> ReplaySummary:
     """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store.
 
     Without ``model``, the anomaly model is first fitted on the replayed data itself
     (a retrospective audit: the history judges itself), unless ``retrospective`` is off.
+    With ``report``, also writes the auditor's HTML report there, built from every batch.
+    ``store_searches`` keeps every search in the store too, which the dashboard's evidence
+    pages (timelines, plate histories, raw rows) read.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -78,16 +84,23 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     else:
         bundle = None
         summary.model = "none"
-    detector = Detector(reference, pol, model=bundle)
+    detector = Detector(reference, pol, fusion=fusion, model=bundle)
     alerts: dict[str, dict] = {}
     dedup = Deduplicator()
     writer = ScoresWriter(out / scores_name)
+    builder = ReportBuilder(reference, pol) if report is not None else None
+    engine = store_mod.open_store(store_url or store_mod.default_url(out))
 
     def on_result(batch: pd.DataFrame, result: BatchResult) -> None:
         writer.write(result.scores)
+        if store_searches:
+            with engine.begin() as conn:
+                store_mod.save_searches(conn, batch)
         summary.flagged += int(result.scores["flagged"].sum())
         for a in result.alerts:
             alerts[a.alert_id] = a
+        if builder is not None:
+            builder.add(batch, result)
 
     with RejectFile(out / "rejects.csv") as rejects:
         try:
@@ -98,7 +111,6 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     summary.duplicates = dedup.dropped
     records = [a.to_record() for a in alerts.values()]
     write_alerts(out / "alerts.jsonl", records)
-    engine = store_mod.open_store(store_url or store_mod.default_url(out))
     with engine.begin() as conn:
         store_mod.save_alerts(conn, records)
     engine.dispose()
@@ -106,4 +118,8 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     summary.severities = Counter(r["severity"] for r in records)
     summary.outputs = [str(out / scores_name), str(out / "alerts.jsonl"), str(out / "rejects.csv"),
                        store_url or store_mod.default_url(out)]
+    if builder is not None:
+        run = RunInfo(source=dataset.name, agency=agency, scored=summary.scored, rejected=summary.rejected,
+                      duplicates=summary.duplicates, model=summary.model, outputs=[scores_name, "alerts.jsonl", "rejects.csv"])
+        summary.outputs.append(str(builder.write(report, records, run)))
     return summary
