@@ -24,6 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed of the sample and the forest")
     p.set_defaults(handler=_train)
 
+    f = example_parser(
+        sub, "feedback",
+        "Learn signal weights from reviewers' dispositions in an alert store (confirmed misuse, justified, false positive); "
+        "'replay --weights' and 'stream --weights' then score with them.",
+        "alpr-watch feedback --store sqlite:///results/alerts.sqlite --out weights.json",
+    )
+    f.add_argument("--store", required=True, help="alert store URL holding alerts and dispositions")
+    f.add_argument("--out", required=True, help="weights file (JSON) to write")
+    f.set_defaults(handler=_feedback)
+
 
 def _train(args: argparse.Namespace) -> int:
     from detector.policy import load_policy
@@ -42,4 +52,24 @@ def _train(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     save_model(bundle, args.out)
     print(f"trained on {bundle.searches:,} searches from {bundle.training_range[0]} to {bundle.training_range[1]}; wrote {args.out}")
+    return 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from detector import store
+    from models.feedback import learn
+
+    engine = store.open_store(args.store)
+    records = store.load_alerts(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(store.dispositions.c.alert_id, store.dispositions.c.disposition)
+                            .order_by(store.dispositions.c.id)).all()
+    engine.dispose()
+    latest = {alert_id: disposition for alert_id, disposition in rows}  # the newest decision per alert wins
+    feedback = learn(records, latest)
+    feedback.save(args.out)
+    changed = {s: round(w, 3) for s, w in feedback.weights.items() if abs(w - learn([], {}).weights[s]) > 1e-9}
+    print(f"{feedback.labelled} judged of {feedback.alerts} alerts; lowered weights: {changed or 'none'}; wrote {args.out}")
     return 0

@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", help="directory with reference files (default: the dataset's directory)")
     p.add_argument("--model", help="trained anomaly model (alpr-watch train); default: fit one on the replayed data")
     p.add_argument("--no-model", action="store_true", help="score with rules only, no anomaly model")
+    p.add_argument("--weights", help="signal weights learned from reviewers (alpr-watch feedback)")
     p.add_argument("--scores-format", choices=["csv", "parquet"], default="csv", help="scores file format")
     p.add_argument("--no-store-searches", action="store_true",
                    help="keep only alerts in the store, not every search (faster; the dashboard then shows no evidence rows)")
@@ -32,15 +33,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from detector.validate import InputError
+    from detector.scoring import Fusion
+    from models.feedback import Feedback
     from models.persist import ModelMismatchError
     from streams.replay import replay
 
+    try:
+        fusion = Fusion(weights=Feedback.load(args.weights).weights) if args.weights else None
+    except (OSError, ValueError) as exc:
+        raise CliError(f"--weights {args.weights}: {exc}") from exc
     try:
         summary = replay(args.dataset, args.out, store_url=args.store, policy=args.policy, fmt=args.fmt,
                          agency=args.agency, reference_dir=args.reference,
                          scores_name=f"scores.{args.scores_format}", progress=not args.no_progress,
                          model=args.model, retrospective=not args.no_model,
-                         store_searches=not args.no_store_searches, report=args.report)
+                         store_searches=not args.no_store_searches, report=args.report, fusion=fusion)
     except (InputError, ModelMismatchError) as exc:
         raise CliError(str(exc)) from exc
     print("\n".join(summary.lines()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from detector.reference import Reference
 from detector.validate import RejectCounter, canonicalize
 
 
@@ -19,3 +20,20 @@ def make_batch(rows: list[dict]) -> pd.DataFrame:
     batch = canonicalize(pd.DataFrame(filled), "test", np.arange(2, len(rows) + 2), sink)
     assert not sink.items, sink.items
     return batch
+
+
+# A small world for signal tests: one clinic, a household, an associate, an officer with a rare surname.
+REF = Reference(
+    sites=pd.DataFrame({"site_id": ["clinic"], "category": ["reproductive_health"], "name": ["Clinic"],
+                        "lat": [37.77], "lon": [-122.42], "radius_m": [200.0]}),
+    vehicles=pd.DataFrame({"plate": ["EX1", "KID1", "KID2", "SELF1", "GAR1"], "household_id": ["h1", "h1", "h1", "h2", "h3"],
+                           "owner_surname": ["Doe", "Doe", "Doe", "Zyxwv", "Garcia"]}),
+    relations=pd.DataFrame({"plate_a": ["EX1"], "plate_b": ["ASSOC1"], "kind": ["associate"]}),
+    agencies=pd.DataFrame({"agency": ["Town PD", "City PD", "Dallas PD", "HSI"], "state": ["CA", "CA", "TX", "US"],
+                           "kind": ["local", "local", "local", "federal"]}),
+    users=pd.DataFrame({"user_id": ["u1", "u2", "u3"], "agency": ["Town PD"] * 3, "surname": ["Zyxwv", "Garcia", "Lee"]}),
+)
+
+
+def days(n, start="2025-10-01T10:00:00Z", step="1D"):
+    return [t.isoformat() for t in pd.date_range(start, periods=n, freq=step)]

@@ -1,25 +1,13 @@
 """Each signal on small hand-built cases: one that should fire, one that should not."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from batches import make_batch
+from batches import REF, days, make_batch
 from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import Reference
 from detector.rules import SIGNAL_INDEX
-
-REF = Reference(
-    sites=pd.DataFrame({"site_id": ["clinic"], "category": ["reproductive_health"], "name": ["Clinic"],
-                        "lat": [37.77], "lon": [-122.42], "radius_m": [200.0]}),
-    vehicles=pd.DataFrame({"plate": ["EX1", "KID1", "KID2", "SELF1", "GAR1"], "household_id": ["h1", "h1", "h1", "h2", "h3"],
-                           "owner_surname": ["Doe", "Doe", "Doe", "Zyxwv", "Garcia"]}),
-    relations=pd.DataFrame({"plate_a": ["EX1"], "plate_b": ["ASSOC1"], "kind": ["associate"]}),
-    agencies=pd.DataFrame({"agency": ["Town PD", "City PD", "Dallas PD", "HSI"], "state": ["CA", "CA", "TX", "US"],
-                           "kind": ["local", "local", "local", "federal"]}),
-    users=pd.DataFrame({"user_id": ["u1", "u2", "u3"], "agency": ["Town PD"] * 3, "surname": ["Zyxwv", "Garcia", "Lee"]}),
-)
 
 
 def run(rows, reference=REF, policy="california"):
@@ -30,10 +18,6 @@ def run(rows, reference=REF, policy="california"):
 
 def strength(result, name):
     return result.signals[:, SIGNAL_INDEX[name]]
-
-
-def days(n, start="2025-10-01T10:00:00Z", step="1D"):
-    return [t.isoformat() for t in pd.date_range(start, periods=n, freq=step)]
 
 
 def test_repeat_plate_fires_without_case_numbers_and_not_under_one_case():
