@@ -17,7 +17,7 @@ setup: $(STAMP)
 # Synthetic world -> replay -> alerts in SQLite -> evaluation against the ground truth.
 demo: $(STAMP)
 	$(BIN)/alpr-watch synthesize --days 60 --seed 7 --out data/
-	$(BIN)/alpr-watch replay data/ --out results/
+	$(BIN)/alpr-watch replay data/ --out results/ --store-searches
 	$(BIN)/alpr-watch evaluate --labels data/labels.csv --results results/
 	@echo
 	@echo "Alerts are in results/alerts.sqlite. To review them in the dashboard:"

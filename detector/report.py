@@ -10,6 +10,7 @@ every alert names the policy rule it rests on, or says that it rests on none.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,9 @@ import pandas as pd
 from detector.engine import BatchResult
 from detector.explain import SIGNAL_TITLES, pseudonym
 from detector.policy import Policy
-from detector.reasons import BIT, PROTECTED, names_of
+from detector.reasons import PROTECTED, names_of
 from detector.reference import Reference
-from detector.report_data import DEVICE_BINS, NETWORK_BINS, NS_DAY, REASON_GROUPS, ReportData
+from detector.report_data import DEVICE_BINS, NATIONWIDE, NETWORK_BINS, NS_DAY, REASON_GROUPS, ReportData
 from detector.report_svg import bar_chart, count, line_chart, percent
 from detector.schema import SEVERITIES
 
@@ -51,6 +52,22 @@ FINDING_TITLES = {
     "forbidden_purpose": "Purpose the policy forbids",
 }
 NO_RULE = "No policy rule: a pattern of use for a reviewer to judge, not a violation in itself"
+# The method section's limits: what every reader of a report should know before quoting it.
+LIMITS = (
+    "An alert is a lead for a reviewer, not a finding of misuse: it says which searches to ask about and why.",
+    ("The log only holds what the agency released. A transparency-portal file covers 30 days of the agency's own "
+     "users; a network audit covers the searches that reached the agency's cameras, not everything its officers did."),
+    ("Since December 2025 Flock prints other agencies' officer names, plates and case numbers as ***: those searches "
+     "count as 'no case number' and their officers cannot be told apart, so they are left out of the officer ranking."),
+    ("Reason categories come from keywords and the Flock dropdown. A keyword beside a crime and a case number is read "
+     "as a victim or a scene, not a purpose; a laundered reason ('investigation') cannot be seen through."),
+    ("An agency's state comes from the log, the reference agencies file or the state in its Flock name "
+     "('Houston TX PD'). Where none says, the state is unknown and the search is not counted as out of state."),
+    ("A model fitted on the replayed log itself ranks users against each other; it finds what is unusual in this log, "
+     "not what is unlawful, and a log where misuse is routine looks normal to it."),
+    ("Pseudonyms (user#..., plate#...) are short hashes. They keep names out of the report, but anyone holding the "
+     "roster or the plate can recompute them: treat the report as you would the log."),
+)
 
 
 @dataclass
@@ -77,6 +94,11 @@ def _day(day: int) -> str:
 
 def _share(part: float, whole: float) -> float:
     return float(part) / float(whole) if whole else 0.0
+
+
+def _rate(per: pd.DataFrame, part: pd.Series) -> np.ndarray:
+    """``part`` as a share of the searches of each period, 0 in idle periods."""
+    return (part / per["searches"].where(per["searches"] > 0)).fillna(0.0).to_numpy()
 
 
 class ReportBuilder:
@@ -113,6 +135,7 @@ class ReportBuilder:
         periods = Periods(daily.index.to_numpy(dtype=np.int64))
         switch = int(daily.index[daily["dropdown"].to_numpy() > 0].min()) if (daily["dropdown"] > 0).any() else None
         home, home_source = self._home_state()
+        access = self._access(daily, periods, home, home_source)
         return {
             "empty": False,
             "run": run,
@@ -120,9 +143,9 @@ class ReportBuilder:
             "first_day": _day(d.first_ns // NS_DAY),
             "last_day": _day(d.last_ns // NS_DAY),
             "policy": self._policy_view(),
-            "overview": self._overview(daily, records, home),
+            "overview": self._overview(daily, records, access),
             "time": self._time(daily, periods, switch),
-            "access": self._access(daily, periods, home, home_source),
+            "access": access,
             "reasons": self._reasons(daily, periods, switch),
             "reach": self._reach(daily),
             "findings": self._findings(daily),
@@ -137,7 +160,8 @@ class ReportBuilder:
         by_state = self.data.day_state.groupby(level="state")["searches"].sum()
         by_state = by_state[~by_state.index.isin(["", "US"])]
         if by_state.empty:
-            return None, "unknown: no searching agency's state is known (add agencies.csv or name the state in --agency)"
+            return None, ("unknown: no searching agency's state is known (add agencies.csv, or give the state with the agency: "
+                          "--agency 'Eugene Police Department (OR)')")
         return str(by_state.idxmax()), "the state most searching agencies are in (no state policy pack was used)"
 
     def _policy_view(self) -> dict:
@@ -147,11 +171,9 @@ class ReportBuilder:
                 "allowed_kinds": ", ".join(p.allowed_kinds), "purposes": purposes,
                 "has_rules": bool(p.sharing_rule or p.forbidden_purposes)}
 
-    def _overview(self, daily: pd.DataFrame, records: list[dict], home: str | None) -> dict:
+    def _overview(self, daily: pd.DataFrame, records: list[dict], access: dict) -> dict:
         d = self.data
         total = daily["searches"].sum()
-        states = d.day_state.groupby(level="state")["searches"].sum()
-        outside = states[~states.index.isin(["", "US", home or ""])].sum() if home else None
         severities = {s: sum(r["severity"] == s for r in records) for s in reversed(SEVERITIES)}
         return {
             "searches": int(total),
@@ -162,8 +184,8 @@ class ReportBuilder:
             "flagged_share": _share(daily["flagged"].sum(), total),
             "alerts": len(records),
             "severities": severities,
-            "outside_share": None if outside is None else _share(outside, total),
-            "federal_share": _share(daily["federal"].sum(), total),
+            "outside_share": access["outside_share"],
+            "federal_share": access["federal_share"],
             "nocase_share": _share(daily["nocase"].sum(), total),
         }
 
@@ -187,9 +209,8 @@ class ReportBuilder:
             "unknown": ds[state == ""].groupby(level="day").sum(),
         }).fillna(0.0)
         per = periods.sum(by_day)
-        series = {"federal": (per["federal"] / per["searches"].where(per["searches"] > 0)).fillna(0).to_numpy()}
-        if home:
-            series = {"out of state": (per["outside"] / per["searches"].where(per["searches"] > 0)).fillna(0).to_numpy(), **series}
+        series = {"out of state": _rate(per, per["outside"])} if home else {}
+        series["federal"] = _rate(per, per["federal"])
         chart = line_chart(periods.labels, series, f"Share of searches from out of state and federal agencies, per {periods.unit}",
                            fmt=percent)
         agencies = d.agencies.reset_index()
@@ -221,15 +242,15 @@ class ReportBuilder:
         chart = bar_chart([REASON_TITLES[groups[i]] for i in shown], {k: [v[i] for i in shown] for k, v in shares.items()},
                           "Share of searches per reason category", fmt=percent)
         per = periods.sum(daily[["searches", "vague", "missing", "dropdown", "nocase"]])
-        denominator = per["searches"].where(per["searches"] > 0)
         trend = line_chart(periods.labels, {
-            "vague or missing": ((per["vague"] + per["missing"]) / denominator).fillna(0).to_numpy(),
-            "dropdown form": (per["dropdown"] / denominator).fillna(0).to_numpy(),
-            "no case number": (per["nocase"] / denominator).fillna(0).to_numpy(),
+            "vague or missing": _rate(per, per["vague"] + per["missing"]),
+            "dropdown form": _rate(per, per["dropdown"]),
+            "no case number": _rate(per, per["nocase"]),
         }, f"Reason quality per {periods.unit}", fmt=percent,
             marker=(periods.position(switch), "first dropdown reason") if switch is not None else None)
         rows = [{"category": REASON_TITLES[groups[i]], "shares": [v[i] for v in shares.values()]} for i in shown]
-        return {"switch": _day(switch) if switch is not None else None, "columns": list(split), "rows": rows,
+        return {"switch": _day(switch) if switch is not None else None, "compared": len(split) == 2,
+                "columns": list(split), "rows": rows,
                 "chart": chart, "trend": trend, "labels": self._dropdown_labels(switch)}
 
     def _dropdown_labels(self, switch: int | None) -> list[dict]:
@@ -260,6 +281,7 @@ class ReportBuilder:
         chart = bar_chart([labels[i] for i in keep], {"searches": [float(values[i]) for i in keep]},
                           f"Searches by number of {what} searched")
         return {"what": what, "chart": chart, "known_share": _share(networks_known or devices_known, total),
+                "nationwide_at": NATIONWIDE,
                 "nationwide_share": _share(daily["nationwide"].sum(), networks_known) if networks_known else None}
 
     def _findings(self, daily: pd.DataFrame) -> list[dict]:
@@ -300,16 +322,19 @@ class ReportBuilder:
         named = users[users["user_id"] != ""].copy()
         named["alerts"] = [int(alerts.get((a, u), 0)) for a, u in zip(named["agency"], named["user_id"])]
         named["score_mean"] = named["score_sum"] / named["searches"]
-        ranked = named.sort_values(["flagged", "alerts", "score_max", "score_mean", "searches"],
-                                   ascending=[False, False, False, False, False]).head(self.top_officers)
+        named["model_mean"] = named["model_sum"] / named["searches"]
+        keys = ["flagged", "alerts", "score_max", "model_mean", "score_mean", "searches"]
+        ranked = named.sort_values(keys, ascending=[False] * len(keys), kind="stable").head(self.top_officers)
         rows = [{
             "officer": user_label(r.user_id), "agency": r.agency, "searches": int(r.searches), "flagged": int(r.flagged),
             "alerts": r.alerts, "score_mean": r.score_mean, "score_max": r.score_max,
             "nocase": _share(r.nocase, r.searches), "vague": _share(r.vague, r.searches),
-            "nationwide": _share(r.nationwide, r.searches),
+            "nationwide": _share(r.nationwide, r.searches), "model": r.model_mean,
         } for r in ranked.itertuples()]
         redacted = users[users["user_id"] == ""]
-        return {"rows": rows, "ranked_of": len(named), "redacted_searches": int(redacted["searches"].sum())}
+        return {"rows": rows, "ranked_of": len(named), "redacted_searches": int(redacted["searches"].sum()),
+                "model": bool((named["model_sum"] > 0).any()), "all_zero": not (named["score_max"] > 0).any(),
+                "networks": bool(self.data.networks[:-1].sum())}
 
 
 class Periods:
@@ -353,31 +378,16 @@ def scrub(text: str, user_ids: Iterable[str]) -> str:
     """``text`` with the alert's own account names replaced by their pseudonyms.
 
     The detector writes ``User <id> (<agency>)`` into summaries, and in a network audit
-    the id is the officer's full name.
+    the id is the officer's full name. One pass, so a pseudonym put in is never matched
+    again; ids under four characters ('7') are replaced only in that ``User`` prefix.
     """
-    for uid in sorted(set(user_ids), key=len, reverse=True):
-        text = text.replace(f"User {uid} (", f"User {user_label(uid)} (")
-        if len(uid) >= 4:
-            text = text.replace(uid, user_label(uid))
-    return text
+    ids = sorted({u for u in user_ids if u}, key=len, reverse=True)
+    anywhere = [re.escape(u) for u in ids if len(u) >= 4]
+    short = [re.escape(u) for u in ids if len(u) < 4]
+    parts = anywhere + ([rf"(?<=^User )(?:{'|'.join(short)})(?= \()"] if short else [])
+    return re.sub("|".join(parts), lambda m: user_label(m.group()), text) if parts else text
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
-
-LIMITS = (
-    "An alert is a lead for a reviewer, not a finding of misuse: it says which searches to ask about and why.",
-    "The log only holds what the agency released. A transparency-portal file covers 30 days of the agency's own "
-    "users; a network audit covers the searches that reached the agency's cameras, not everything its officers did.",
-    "Since December 2025 Flock prints other agencies' officer names, plates and case numbers as ***: those searches "
-    "count as 'no case number' and their officers cannot be told apart, so they are left out of the officer ranking.",
-    "Reason categories come from keywords and the Flock dropdown. A keyword beside a crime and a case number is read "
-    "as a victim or a scene, not a purpose; a laundered reason ('investigation') cannot be seen through.",
-    "An agency's state comes from the log, the reference agencies file or the state in its Flock name "
-    "('Houston TX PD'). Where none says, the state is unknown and the search is not counted as out of state.",
-    "A model fitted on the replayed log itself ranks users against each other; it finds what is unusual in this log, "
-    "not what is unlawful, and a log where misuse is routine looks normal to it.",
-    "Pseudonyms (user#..., plate#...) are short hashes. They keep names out of the report, but anyone holding the "
-    "roster or the plate can recompute them: treat the report as you would the log.",
-)

@@ -17,7 +17,7 @@ from detector.engine import BatchResult
 from detector.policy import Policy
 from detector.reasons import BIT, CATEGORIES, PROTECTED, classify_column
 from detector.reference import Reference
-from detector.rules import SIGNAL_INDEX
+from detector.rules import SIGNAL_INDEX, RuleParams
 from detector.schema import ts_ns
 from streams.vendor.dropdown import CATEGORIES as DROPDOWN_LABELS
 from streams.vendor.dropdown import categories as dropdown_categories
@@ -27,9 +27,10 @@ NS_DAY = 86_400_000_000_000
 FINDINGS = ("outside_sharing", "declared_sharing", "forbidden_purpose")
 # Reason groups: the taxonomy, plus 'specific' for a reason no category matched ("stolen bike 3rd st").
 REASON_GROUPS = (*CATEGORIES, "specific")
-NATIONWIDE = 100
-NETWORK_EDGES = np.array([1, 2, 11, 51, 101, 501, 1001])
-NETWORK_BINS = ("0", "1 (own)", "2-10", "11-50", "51-100", "101-500", "501-1,000", "over 1,000", "not given")
+# Networks a search must reach to count as nationwide: the detector's own threshold.
+NATIONWIDE = RuleParams().nationwide_networks
+NETWORK_EDGES = np.array([1, 2, 11, 51, 100, 501, 1001])
+NETWORK_BINS = ("0", "1 (own)", "2-10", "11-50", "51-99", "100-500", "501-1,000", "over 1,000", "not given")
 DEVICE_EDGES = np.array([1, 11, 101, 1001, 10001])
 DEVICE_BINS = ("0", "1-10", "11-100", "101-1,000", "1,001-10,000", "over 10,000", "not given")
 _KNOWN_LABELS = frozenset(DROPDOWN_LABELS)
@@ -144,7 +145,7 @@ class ReportData:
         user_codes, user_org, user_id = _pairs(pd.Series(org_codes), batch["user_id"])
         per_user = _sums(user_codes, len(user_org), {
             "searches": np.ones(n), "flagged": flagged, "score_sum": score, "nocase": nocase, "vague": vague,
-            "nationwide": networks >= NATIONWIDE})
+            "nationwide": networks >= NATIONWIDE, "model_sum": result.signals[:, SIGNAL_INDEX["model_anomaly"]]})
         per_user["score_max"] = pd.Series(score).groupby(user_codes).max().to_numpy()
         per_user.index = pd.MultiIndex.from_arrays([org_agency[user_org.astype(np.int64)], user_id], names=("agency", "user_id"))
         self.users = _merge(self.users, per_user, maxima=("score_max",))

@@ -23,6 +23,8 @@ def count(value: float) -> str:
 
 
 def percent(value: float) -> str:
+    if 0 < value < 0.0005:
+        return "<0.1%"
     return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
 
 
@@ -42,7 +44,7 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
 
 
 def bar_chart(labels: Sequence[str], series: dict[str, Sequence[float]], title: str,
-              fmt: Formatter = count, width: int = 720) -> str:
+              fmt: Formatter = count, width: int = 900) -> str:
     """Horizontal bars, one group per label and one bar per series (e.g. before and after)."""
     names = list(series)
     bar, gap, label_w, top = 14, 10, 220, 26 if len(names) > 1 else 8
@@ -78,9 +80,9 @@ def _ticks(peak: float, n: int = 4) -> list[float]:
 
 
 def line_chart(periods: Sequence[str], series: dict[str, Sequence[float]], title: str, fmt: Formatter = count,
-               marker: tuple[int, str] | None = None, width: int = 720, height: int = 240) -> str:
+               marker: tuple[int, str] | None = None, width: int = 900, height: int = 260) -> str:
     """Lines over time periods, with an optional labelled marker line at a period index."""
-    left, right, top, bottom = 64, 16, 26, 42
+    left, right, top, bottom = 64, 44, 26, 42
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(periods)
     peak = max((v for vs in series.values() for v in vs), default=0)

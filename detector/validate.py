@@ -16,8 +16,8 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from numba import njit, types
-from numba.typed import Dict
+import pyarrow as pa
+from numba import njit
 
 from detector.schema import BY_NAME, FIELDS, INTEGER_FIELDS, REDACTED_USER_VALUES, REQUIRED, SEARCH_TYPES, normalize_plates
 
@@ -154,25 +154,25 @@ def canonicalize(
             problems.append((mask.copy(), name, reason))
             bad[mask] = True
 
+    blank: pd.Series | None = None  # one empty-text column serves every absent text field (a Python list each cost more)
     for f in FIELDS:
-        if f.name not in raw.columns:
-            col = pd.Series([""] * n if f.kind == "str" else [np.nan] * n, index=raw.index)
-        else:
-            col = raw[f.name]
+        col = raw[f.name] if f.name in raw.columns else None
         if f.kind == "str":
-            text = _as_text(col) if f.name in raw.columns else col.astype(str)
+            if col is None:
+                blank = pd.Series(np.full(n, "", dtype=object), index=raw.index, dtype=str) if blank is None else blank
+            text = blank if col is None else _as_text(col)
             if f.required and f.name != "user_id":
                 flag((text == "").to_numpy(), f.name, "required value is empty")
             out[f.name] = text
         elif f.kind == "ts":
-            parsed, invalid = _parse_ts(col) if f.name in raw.columns else (
+            parsed, invalid = _parse_ts(col) if col is not None else (
                 pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), np.zeros(n, bool))
             flag(invalid, f.name, "expected an ISO-8601 timestamp")
             if f.required:
                 flag(parsed.isna().to_numpy(), f.name, "required value is empty")
             out[f.name] = parsed
         else:
-            parsed, invalid = _parse_num(col) if f.name in raw.columns else (
+            parsed, invalid = _parse_num(col) if col is not None else (
                 pd.Series(np.nan, index=raw.index, dtype=np.float64), np.zeros(n, bool))
             flag(invalid, f.name, "expected a number")
             out[f.name] = parsed
@@ -208,22 +208,66 @@ def canonicalize(
 
 
 @njit(cache=True)
-def _first_sightings(hashes, seen):  # pragma: no cover - compiled
-    keep = np.zeros(hashes.shape[0], dtype=np.bool_)
-    for i in range(hashes.shape[0]):
-        h = hashes[i]
-        if h not in seen:
-            seen[h] = True
+def _first_sightings(offsets, data, table, count):  # pragma: no cover - compiled
+    """FNV-1a hash of each id's bytes, looked up and added in an open-addressing table (0 = empty slot)."""
+    n = offsets.shape[0] - 1
+    keep = np.zeros(n, dtype=np.bool_)
+    mask = np.uint64(table.shape[0] - 1)
+    for i in range(n):
+        h = np.uint64(14695981039346656037)
+        for j in range(offsets[i], offsets[i + 1]):
+            h = (h ^ np.uint64(data[j])) * np.uint64(1099511628211)
+        if h == np.uint64(0):
+            h = np.uint64(1)
+        slot = _mix(h) & mask
+        while table[slot] != np.uint64(0) and table[slot] != h:
+            slot = (slot + np.uint64(1)) & mask
+        if table[slot] == np.uint64(0):
+            table[slot] = h
             keep[i] = True
-    return keep
+            count += 1
+    return keep, count
+
+
+@njit(cache=True)
+def _mix(h):  # pragma: no cover - compiled
+    """Spread the hash's bits over the low ones that pick a slot (the murmur3 finaliser)."""
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    return h ^ (h >> np.uint64(33))
+
+
+@njit(cache=True)
+def _rehash(old, table):  # pragma: no cover - compiled
+    mask = np.uint64(table.shape[0] - 1)
+    for h in old:
+        if h != np.uint64(0):
+            slot = _mix(h) & mask
+            while table[slot] != np.uint64(0):
+                slot = (slot + np.uint64(1)) & mask
+            table[slot] = h
+
+
+def _utf8(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and bytes of the ids' UTF-8 text, read from Arrow's buffers without a copy where possible."""
+    arr = pa.array(ids, type=pa.large_string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # pandas' Arrow-backed strings arrive in chunks
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = arr.fill_null("")
+    _, offsets, data = arr.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
 
 
 class Deduplicator:
     """Drops searches whose ``search_id`` was seen before (spec: the same search delivered twice).
 
-    Remembers 64-bit hashes of the ids in a compiled hash map, so a log of tens of
-    millions of searches dedups in seconds and in a few hundred MB; two different ids
-    colliding is about a one-in-a-hundred-thousand event per 17 million searches.
+    Remembers 64-bit hashes of the ids in a compiled open-addressing table kept at most
+    half full (16 to 32 bytes an id), hashing the ids straight from Arrow's text buffers:
+    a log of tens of millions of searches dedups in a few seconds and a few hundred MB.
+    Two different ids colliding is about a one-in-a-hundred-thousand event per 17
+    million searches.
 
     >>> d = Deduplicator()
     >>> d(pd.DataFrame({"search_id": ["a", "b", "a"]}))["search_id"].tolist(), d.dropped
@@ -231,11 +275,17 @@ class Deduplicator:
     """
 
     def __init__(self) -> None:
-        self.seen = Dict.empty(key_type=types.int64, value_type=types.boolean)
+        self.table = np.zeros(1 << 16, dtype=np.uint64)
+        self.count = 0
         self.dropped = 0
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        hashes = pd.util.hash_pandas_object(batch["search_id"], index=False).to_numpy().view(np.int64)
-        first = _first_sightings(hashes, self.seen)
+        offsets, data = _utf8(batch["search_id"])
+        needed = 2 * (self.count + len(batch))
+        if needed > len(self.table):
+            table = np.zeros(1 << max(needed - 1, 1).bit_length(), dtype=np.uint64)
+            _rehash(self.table, table)
+            self.table = table
+        first, self.count = _first_sightings(offsets, data, self.table, self.count)
         self.dropped += int(len(batch) - first.sum())
         return batch.loc[first].reset_index(drop=True) if not first.all() else batch

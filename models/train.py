@@ -16,6 +16,11 @@ from models.persist import ModelBundle, current_versions
 from streams.sources import open_searches
 
 SAMPLE_ROWS = 300_000
+MIN_SEARCHES = 50
+
+
+class TooFewSearches(ValueError):
+    """A history too short to learn what is usual from."""
 
 
 def fit_model(dataset: str | Path, reference: Reference, policy: Policy, fmt: str | None = None,
@@ -43,8 +48,8 @@ def fit_model(dataset: str | Path, reference: Reference, policy: Policy, fmt: st
         lo, hi = batch["ts"].min(), batch["ts"].max()
         first = lo if first is None else min(first, lo)
         last = hi if last is None else max(last, hi)
-    if not parts:
-        raise ValueError(f"{dataset}: no searches to train on")
+    if seen < MIN_SEARCHES:
+        raise TooFewSearches(f"{dataset}: {seen} searches, too few to fit the anomaly model (at least {MIN_SEARCHES})")
     sample = pd.concat(parts, ignore_index=True)
     if len(sample) > sample_rows:
         sample = sample.sample(sample_rows, random_state=seed)

@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-model", action="store_true", help="score with rules only, no anomaly model")
     p.add_argument("--weights", help="signal weights learned from reviewers (alpr-watch feedback)")
     p.add_argument("--scores-format", choices=["csv", "parquet"], default="csv", help="scores file format")
-    p.add_argument("--no-store-searches", action="store_true",
-                   help="keep only alerts in the store, not every search (faster; the dashboard then shows no evidence rows)")
+    p.add_argument("--store-searches", action="store_true",
+                   help="keep every search in the store too, for the dashboard's evidence pages (slower: ~1 min per million on SQLite)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", metavar="PATH", help="also write a self-contained HTML audit report to PATH (see docs/auditing.md)")
     p.set_defaults(handler=_replay)
@@ -47,7 +47,7 @@ def _replay(args: argparse.Namespace) -> int:
                          agency=args.agency, reference_dir=args.reference,
                          scores_name=f"scores.{args.scores_format}", progress=not args.no_progress,
                          model=args.model, retrospective=not args.no_model,
-                         store_searches=not args.no_store_searches, report=args.report, fusion=fusion)
+                         store_searches=args.store_searches, report=args.report, fusion=fusion)
     except (InputError, ModelMismatchError) as exc:
         raise CliError(str(exc)) from exc
     print("\n".join(summary.lines()))

@@ -18,18 +18,22 @@ from detector.reference import Reference, load_reference
 from detector.report import ReportBuilder, RunInfo
 from detector.validate import Deduplicator, RejectFile
 from models.persist import load_model
-from models.train import fit_model
+from models.train import TooFewSearches, fit_model
 from streams.loop import run_batches
+from streams.vendor.agencies import agency_state
 from streams.sources import open_searches
 
 log = logging.getLogger(__name__)
 
 
-def home_state(reference: Reference) -> str | None:
-    """The state most of the reference's non-federal agencies are in."""
+def home_state(reference: Reference, agency: str | None = None) -> str | None:
+    """The state most of the reference's non-federal agencies are in, else the one the
+    portal owner's name carries ("Belmont CA PD", "... (CA)")."""
     states = reference.agencies["state"].str.upper()
     states = states[(states != "US") & (states != "")]
-    return str(states.mode().iloc[0]) if len(states) else None
+    if len(states):
+        return str(states.mode().iloc[0])
+    return agency_state(agency) or None if agency else None
 
 
 @dataclass
@@ -60,7 +64,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
            fmt: str | None = None, agency: str | None = None, reference_dir: str | Path | None = None,
            scores_name: str = "scores.csv", progress: bool = True, model: str | Path | None = None,
            retrospective: bool = True, report: str | Path | None = None, fusion: Fusion | None = None,
-           store_searches: bool = True) -> ReplaySummary:
+           store_searches: bool = False) -> ReplaySummary:
     """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store.
 
     Without ``model``, the anomaly model is first fitted on the replayed data itself
@@ -73,14 +77,18 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     out.mkdir(parents=True, exist_ok=True)
     dataset = Path(dataset)
     reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
-    pol: Policy = load_policy(policy, home_state(reference))
+    pol: Policy = load_policy(policy, home_state(reference, agency))
     summary = ReplaySummary(policy=f"{pol.name}" + (f" (home state {pol.state})" if pol.state else ""))
     if model is not None:
         bundle = load_model(model)
         summary.model = f"{model} (trained {bundle.training_range[0][:10]} to {bundle.training_range[1][:10]})"
     elif retrospective:
-        bundle = fit_model(dataset, reference, pol, fmt, agency)
-        summary.model = "fitted on the replayed data itself (retrospective audit; pass --model to score against a trained history)"
+        try:
+            bundle = fit_model(dataset, reference, pol, fmt, agency)
+            summary.model = "fitted on the replayed data itself (retrospective audit; pass --model to score against a trained history)"
+        except TooFewSearches as exc:
+            bundle = None
+            summary.model = f"none ({exc})"
     else:
         bundle = None
         summary.model = "none"

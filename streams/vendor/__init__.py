@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from detector.validate import InputError, RejectSink, canonicalize
-from streams.files import CHUNK_ROWS, read_searches
+from streams.files import CHUNK_ROWS, prefetched, read_searches
 from streams.vendor import csvio, xlsxio
 from streams.vendor.flock_audit import FlockAuditAdapter
 from streams.vendor.ids import SearchIds
@@ -63,8 +63,8 @@ def read_export(
         return
     header = csv_header(p)
     adapter: Adapter = ADAPTERS[fmt](header.names, str(p), agency)
-    for table, lines in csvio.read_chunks(p, header.names, header.lines, chunk_rows):
-        yield _batch(adapter, table, lines, str(p), rejects)
+    yield from prefetched(_batch(adapter, table, lines, str(p), rejects)
+                          for table, lines in csvio.read_chunks(p, header.names, header.lines, chunk_rows))
 
 
 def _read_workbook(p: Path, fmt: str, rejects: RejectSink, agency: str | None, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -3,7 +3,8 @@
 Arrow's streaming CSV reader parses about twice as fast as ``pandas.read_csv`` on
 Flock's multi-line cells (1.4 s against 3.4 s per million audit rows here), and the
 replay budget is 300,000 rows a second end to end. Memory stays bounded: Arrow reads
-blocks of ``BLOCK_BYTES`` and each chunk is handed on before the next is read.
+blocks of ``BLOCK_BYTES``, and the reader keeps at most two chunks ahead of the one being
+scored (``streams.files.prefetched``).
 
 Line numbers are physical lines: a record's number is the line its first cell
 starts on, counting the line breaks inside quoted cells (Flock's Time Frame spans

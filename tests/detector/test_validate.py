@@ -121,3 +121,31 @@ def test_dedup_drops_repeats_within_and_across_batches():
     assert d(first)["search_id"].tolist() == ["a", "b"]
     assert d(second)["search_id"].tolist() == ["c"]
     assert d.dropped == 2
+
+
+def test_dedup_keeps_distinct_ids_as_its_table_grows():
+    d = Deduplicator()
+    ids = [f"{i:08d}-id" for i in range(200_000)]
+    kept = sum(len(d(pd.DataFrame({"search_id": ids[i:i + 50_000]}))) for i in range(0, len(ids), 50_000))
+    assert kept == len(ids) and d.dropped == 0
+    assert d(pd.DataFrame({"search_id": ids[::1000] + ["new", ""]}))["search_id"].tolist() == ["new", ""]
+
+
+def test_reading_ahead_keeps_order_rejects_and_errors(tmp_path):
+    import threading
+
+    rows = [f"id{i},2025-06-18T00:00:{i % 60:02d}Z,u1,PD,,,," if i % 7 else f"id{i},soon,u1,PD,,,," for i in range(1, 40)]
+    p = write(tmp_path, HEADER + "\n".join(rows) + "\n")
+    sink = RejectCounter()
+    batches = list(read_searches(p, sink, chunk_rows=5))
+    assert [b for batch in batches for b in batch["search_id"]] == [f"id{i}" for i in range(1, 40) if i % 7]
+    assert [r.line for r in sink.items] == [i + 1 for i in range(1, 40) if not i % 7]
+
+    reader = read_searches(p, RejectCounter(), chunk_rows=5)
+    next(reader)
+    reader.close()  # a caller that stops early leaves no reading thread behind
+    assert not [t for t in threading.enumerate() if t.name == "prefetch"]
+
+    broken = write(tmp_path, HEADER + 'a,2025-06-18T00:00:00Z,u1,PD,,,,\n"b,unclosed\n', name="broken.csv")
+    with pytest.raises(InputError, match="malformed CSV"):
+        list(read_searches(broken, RejectCounter(), chunk_rows=1))

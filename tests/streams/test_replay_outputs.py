@@ -16,7 +16,7 @@ from synthetic import generate
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("replay")
     generate(days=20, seed=5, searches=20_000).write(root / "data")
-    assert main(["replay", str(root / "data"), "--out", str(root / "out"), "--no-progress"]) == 0
+    assert main(["replay", str(root / "data"), "--out", str(root / "out"), "--no-progress", "--store-searches"]) == 0
     return root
 
 
