@@ -100,37 +100,39 @@ class Alerter:
         flagged = np.flatnonzero(score >= threshold)
         if not len(flagged):
             return alert_ids, []
-        cols = {c: ctx[c].to_numpy() for c in ctx.columns}
-        for i in flagged:
+        # only the flagged rows leave Arrow for Python objects
+        rows = ctx.take(flagged)
+        cols = {c: rows[c].to_numpy() for c in rows.columns}
+        for k, i in enumerate(flagged.tolist()):
             pattern = PATTERN_SIGNALS[int(np.argmax(attr[i, PATTERN_COLUMNS]))]
             scope = SIGNALS[pattern]
-            key = self._key(scope, cols, i)
-            t = int(cols["t"][i])
+            key = self._key(scope, cols, k)
+            t = int(cols["t"][k])
             alert = self.open.get(key)
             if alert is None or t - alert.last_ns > GAP_DAYS[scope] * NS_DAY:
                 alert = Alert(
-                    alert_id="A" + hashlib.sha1(f"{key}|{cols['search_id'][i]}".encode()).hexdigest()[:15],
-                    key=key, pattern=pattern, user_id=str(cols["user_id"][i]), agency=str(cols["agency"][i]),
+                    alert_id="A" + hashlib.sha1(f"{key}|{cols['search_id'][k]}".encode()).hexdigest()[:15],
+                    key=key, pattern=pattern, user_id=str(cols["user_id"][k]), agency=str(cols["agency"][k]),
                     first_ns=t, last_ns=t,
                     stats={c: 0 for c in COUNTERS} | {m: 0.0 for m in MAXIMA} | {
-                        "target": pseudonym(str(cols["plate"][i])) if cols["plate"][i] else "no plate",
-                        "site_category": str(cols["site_category"][i]), "reason_categories": [],
-                        "agency_state": str(cols["agency_state"][i]), "agency_kind": str(cols["agency_kind"][i]),
-                        "rule": cols["sharing_rule"][i], "purpose_rule": "", "rare_surname": False,
+                        "target": pseudonym(str(cols["plate"][k])) if cols["plate"][k] else "no plate",
+                        "site_category": str(cols["site_category"][k]), "reason_categories": [],
+                        "agency_state": str(cols["agency_state"][k]), "agency_kind": str(cols["agency_kind"][k]),
+                        "rule": cols["sharing_rule"][k], "purpose_rule": "", "rare_surname": False,
                     },
                 )
                 self.open[key] = alert
-            self._join(alert, cols, i, score[i], attr[i])
+            self._join(alert, cols, k, score[i], attr[i])
             alert_ids[i] = alert.alert_id
             touched[alert.alert_id] = alert
         return alert_ids, list(touched.values())
 
     @staticmethod
-    def _key(scope: str, cols: dict, i: int) -> str:
+    def _key(scope: str, cols: dict, k: int) -> str:
         if scope == "swarm":
-            return f"swarm|{cols['plate'][i]}"
+            return f"swarm|{cols['plate'][k]}"
         target = {"person": "person", "site": "site_id"}.get(scope)
-        return f"{cols['user_key'][i]}|{scope}" + (f"|{cols[target][i]}" if target else "")
+        return f"{cols['user_key'][k]}|{scope}" + (f"|{cols[target][k]}" if target else "")
 
     @staticmethod
     def _join(alert: Alert, cols: dict, i: int, score: float, attr: np.ndarray) -> None:

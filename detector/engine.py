@@ -3,10 +3,15 @@
 Replay and streaming both call ``Detector.process`` on batches; only where batches
 come from and how state is checkpointed differ. Within a batch, searches are taken
 in time order, so features stay causal.
+
+Every string column is factorized once per batch (``Keys``): reference lookups, the
+policy check, derived keys and the feature state's vocabularies then work on the
+few distinct values, and the rows follow by ``take``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,12 +21,17 @@ from detector.alerts import Alert, Alerter
 from detector.features import TARGET_FEATURES, USER_FEATURES, TargetSide, UserSide
 from detector.policy import Policy
 from detector.reasons import BIT, PROTECTED, classify_column
-from detector.reference import Reference, lookup
+from detector.reference import PlateFacts, Reference, lookup
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SITE_WEIGHT, RuleParams, compute_signals
 from detector.schema import ts_ns
 from detector.scoring import Fusion
+from detector.state import Keys
 
 UNKNOWN_USER = "<redacted>"
+# An on-behalf-of name that declares a federal agency the reference does not list.
+FEDERAL_NAME = re.compile(r"\[Federal\]|ICE|HSI|Homeland|Immigration|FBI|DEA|CBP")
+UNEXPLAINED = BIT["vague"] | BIT["missing"]
+PROTECTED_BITS = sum(BIT[cat] for cat in PROTECTED)
 
 
 @dataclass
@@ -31,6 +41,32 @@ class BatchResult:
     scores: pd.DataFrame
     alerts: list[Alert]
     signals: np.ndarray  # strengths, rows aligned with ``scores``
+
+
+@dataclass(frozen=True, eq=False)
+class EntityKeys:
+    """The columns the feature state is keyed on, factorized once and shared by both stages."""
+
+    user: Keys  # agency and user id (``user_key``)
+    agency: Keys
+    plate: Keys
+    circle: Keys  # the plate's circle of linked plates, or ""
+    person: Keys  # the circle where known, else the plate
+    site: Keys  # the sensitive site a search falls near, or ""
+
+
+def in_time_order(batch: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The batch in time order (stable) and each row's input position; sorted input is not copied."""
+    t = ts_ns(batch["ts"])
+    if np.all(t[1:] >= t[:-1]):
+        return batch, np.arange(len(batch))
+    order = np.argsort(t, kind="stable")
+    return batch.take(order).reset_index(drop=True), order
+
+
+def with_columns(frame: pd.DataFrame, new: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``frame`` plus ``new`` columns, sharing the existing ones: inserting one by one copies each."""
+    return pd.DataFrame({**{c: frame[c].array for c in frame.columns}, **new}, copy=False)
 
 
 class Detector:
@@ -47,94 +83,142 @@ class Detector:
         self.target_side = TargetSide()
         self.alerter = Alerter()
 
-    def context(self, batch: pd.DataFrame) -> pd.DataFrame:
-        """Per-search columns derived without state: keys, reason taxonomy, reference, policy."""
-        ref, pol = self.reference, self.policy
-        c = pd.DataFrame({"search_id": batch["search_id"], "user_id": batch["user_id"], "agency": batch["agency"],
-                          "plate": batch["plate"]})
+    def context(self, batch: pd.DataFrame) -> tuple[dict[str, object], EntityKeys]:
+        """Per-search columns derived without state (keys, reason taxonomy, reference, policy) and the entity keys.
+
+        ``batch`` must be in time order, so that the keys' values come in order of first search.
+        """
+        ref = self.reference
+        agency, user_id, plate = (Keys.of(batch[name]) for name in ("agency", "user_id", "plate"))
+        accounts = agency.pairs(user_id)
+        user = accounts.derive([f"{a}\x1f{u or UNKNOWN_USER}" for a, u in accounts.values])
+        facts = ref.plate_facts(plate.values)
+        c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency", "plate")}
         c["t"] = ts_ns(batch["ts"])
-        c["user_key"] = batch["agency"] + "\x1f" + batch["user_id"].where(batch["user_id"] != "", UNKNOWN_USER)
+        c["user_key"] = user.strings()
         bits = classify_column(batch["reason"], batch["offense_type"])
-        c["reason_bits"] = bits
-        c["has_case"] = (batch["case_number"] != "").to_numpy()
-        c["vague"] = (bits & (BIT["vague"] | BIT["missing"])) != 0
-        hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
-        # how far the search explains itself: fully when tied to a case or a hotlist hit, half by a
-        # specific stated offence (a dropdown category can be picked for anything), not at all by filler
-        specific = (bits & (BIT["vague"] | BIT["missing"])) == 0
-        c["covered"] = np.where(c["has_case"].to_numpy() | hotlist, 1.0, np.where(specific, 0.5, 0.0))
-        protected = np.zeros(len(batch), bool)
-        for cat in PROTECTED:
-            protected |= (bits & BIT[cat]) != 0
+        c.update(self._reason_columns(batch, bits))
         # a keyword beside a crime and a case number names a victim or a scene, not the purpose
         # ("hate crime - mosque vandalism", "immigration consultant fraud")
-        scene = c["has_case"].to_numpy() & ((bits & BIT["crime"]) != 0)
-        c["protected_reason"] = protected & ~scene
+        scene = c["has_case"] & ((bits & BIT["crime"]) != 0)
+        c["protected_reason"] = ((bits & PROTECTED_BITS) != 0) & ~scene
         c["personal_data"] = (bits & BIT["personal_data"]) != 0
-        state = batch["agency_state"].where(batch["agency_state"] != "", lookup(batch["agency"], ref.agency_state))
-        kind = lookup(batch["agency"], ref.agency_kind).astype(str)
-        kind = kind.where(state != "US", "federal")
-        c["agency_state"], c["agency_kind"] = state.astype(str), kind
-        ob = batch["on_behalf_of"]
-        ob_state = lookup(ob, ref.agency_state).astype(str)
-        ob_kind = lookup(ob, ref.agency_kind).astype(str)
-        ob_state = ob_state.where(~((ob != "") & (ob_state == "") & ob.str.contains(r"\[Federal\]|ICE|HSI|Homeland|Immigration|FBI|DEA|CBP", regex=True)), "US")
-        found = pol.check(c["agency_state"], c["agency_kind"], ob_state, ob_kind.where(ob_state != "US", "federal"), bits)
-        found["forbidden_purpose"] &= ~scene
-        for name, values in found.items():
-            c[name] = values
-        c["sharing_rule"] = pol.sharing_rule or ""
-        purpose = np.full(len(batch), "", dtype=object)
-        for cat, rule in pol.forbidden_purposes.items():
-            purpose = np.where(((bits & BIT[cat]) != 0) & (purpose == ""), rule, purpose)
-        c["purpose_rule"] = purpose
+        c.update(self._agency_columns(batch, agency, Keys.of(bits), scene))
         net = batch["networks_searched"].to_numpy()
         c["networks"] = np.nan_to_num(net, nan=0.0)
         c["log_net"] = np.log1p(net)
-        # a dict lookup per row: isin and map convert all registered plates on every call,
-        # which the small batches of a stream cannot afford
-        surnames = ref.plate_surname
-        registered = np.fromiter((p in surnames for p in batch["plate"].tolist()), bool, len(batch))
-        plate_state = batch["plate_state"].to_numpy(dtype=str)
-        home = pol.state or ""
-        foreign_plate = (plate_state != "") & (plate_state != home) if home else np.zeros(len(batch), bool)
-        # far-reaching lookup of a plate unknown locally, weighted by how little explains it
-        c["far"] = ((c["networks"].to_numpy() >= self.params.nationwide_networks) & (batch["plate"] != "").to_numpy()
-                    & (~registered | foreign_plate)) * (1.0 - c["covered"].to_numpy())
-        site, _ = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy())
-        c["site_id"] = np.where(site >= 0, ref.sites["site_id"].to_numpy(dtype=str)[np.maximum(site, 0)] if len(ref.sites) else "", "")
-        c["site_category"] = np.where(site >= 0, ref.site_category[np.maximum(site, 0)] if len(ref.sites) else "", "")
-        c["site_weight"] = lookup(c["site_category"], SITE_WEIGHT, 0.0).to_numpy(dtype=np.float64)
-        owner = lookup(batch["plate"], ref.plate_surname).astype(str)
-        mine = lookup(batch["user_id"], ref.user_surname).astype(str)
-        c["surname_match"] = ((owner != "") & (owner == mine)).to_numpy()
-        c["surname_households"] = lookup(owner, ref.surname_households, 10**9).to_numpy(dtype=np.float64)
-        c["rare_surname"] = c["surname_match"].to_numpy() & (c["surname_households"].to_numpy() <= self.params.surname_rare)
-        c["circle"] = lookup(batch["plate"], ref.plate_circle).astype(str)
+        c["far"] = self._far(batch, plate.take(facts.registered, bool), c["networks"], c["covered"])
+        site, site_columns = self._site_columns(batch)
+        c.update(site_columns)
+        c.update(self._surname_columns(plate, user_id, facts))
+        in_circle = plate.derive(facts.circle)
+        circle = Keys(in_circle.codes, [ref.circle_ids[k] if k >= 0 else "" for k in in_circle.values])
+        person = plate.derive([ref.circle_ids[k] if k >= 0 else p for k, p in zip(facts.circle.tolist(), plate.values)])
+        c["circle"] = circle.strings()
         # the person behind a plate: their circle of linked plates where known, else the plate
-        c["person"] = c["circle"].where(c["circle"] != "", batch["plate"])
+        c["person"] = person.strings()
+        return c, EntityKeys(user=user, agency=agency, plate=plate, circle=circle, person=person, site=site)
+
+    @staticmethod
+    def _reason_columns(batch: pd.DataFrame, bits: np.ndarray) -> dict[str, np.ndarray]:
+        """The reason taxonomy, and how far the search explains itself."""
+        has_case = (batch["case_number"] != "").to_numpy()
+        unexplained = (bits & UNEXPLAINED) != 0
+        hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
+        # fully when tied to a case or a hotlist hit, half by a specific stated offence (a dropdown
+        # category can be picked for anything), not at all by filler
+        covered = np.where(has_case | hotlist, 1.0, np.where(~unexplained, 0.5, 0.0))
+        return {"reason_bits": bits, "has_case": has_case, "vague": unexplained, "covered": covered}
+
+    def _agency_columns(self, batch: pd.DataFrame, agency: Keys, bits: Keys, scene: np.ndarray) -> dict[str, object]:
+        """Who searched and for whom, against the policy: worked out per distinct combination of
+        stated agency state, agency, on-behalf-of and reason bits, of which a log has few."""
+        ref, pol = self.reference, self.policy
+        combos = Keys.of(batch["agency_state"]).pairs(agency).pairs(Keys.of(batch["on_behalf_of"])).pairs(bits)
+        states, kinds, ob_states, ob_kinds, masks = [], [], [], [], []
+        for ((stated, name), ob), mask in combos.values:
+            state = stated or ref.agency_state.get(name, "")
+            ob_state = ref.agency_state.get(ob, "")
+            if ob and not ob_state and FEDERAL_NAME.search(ob):
+                ob_state = "US"
+            states.append(state)
+            kinds.append("federal" if state == "US" else ref.agency_kind.get(name, ""))
+            ob_states.append(ob_state)
+            ob_kinds.append("federal" if ob_state == "US" else ref.agency_kind.get(ob, ""))
+            masks.append(mask)
+        found = pol.check(pd.Series(states, dtype=str), pd.Series(kinds, dtype=str), pd.Series(ob_states, dtype=str),
+                          pd.Series(ob_kinds, dtype=str), np.array(masks, dtype=np.int64))
+        c: dict[str, object] = {"agency_state": combos.strings(states), "agency_kind": combos.strings(kinds)}
+        c.update({name: combos.take(values, bool) for name, values in found.items()})
+        c["forbidden_purpose"] &= ~scene
+        c["sharing_rule"] = pd.array([pol.sharing_rule or ""], dtype="str").take(np.zeros(len(batch), dtype=np.intp))
+        c["purpose_rule"] = bits.strings([self._purpose_rule(mask) for mask in bits.values])
         return c
+
+    def _purpose_rule(self, mask: int) -> str:
+        """The policy rule forbidding the first forbidden purpose among the reason's categories."""
+        for cat, rule in self.policy.forbidden_purposes.items():
+            if mask & BIT[cat] and rule:
+                return rule
+        return ""
+
+    def _far(self, batch: pd.DataFrame, registered: np.ndarray, networks: np.ndarray, covered: np.ndarray) -> np.ndarray:
+        """Far-reaching lookup of a plate unknown locally, weighted by how little explains it."""
+        has_plate = (batch["plate"] != "").to_numpy()
+        home = self.policy.state or ""
+        plate_state = batch["plate_state"]
+        foreign_plate = ((plate_state != "") & (plate_state != home)).to_numpy() if home else np.zeros(len(batch), bool)
+        return ((networks >= self.params.nationwide_networks) & has_plate & (~registered | foreign_plate)) * (1.0 - covered)
+
+    def _site_columns(self, batch: pd.DataFrame) -> tuple[Keys, dict[str, object]]:
+        """The sensitive site each search falls near (keys of its id) and the site's category and weight."""
+        ref = self.reference
+        index, _ = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy())
+        near = Keys.of(index)
+        ids = ref.sites["site_id"].to_numpy(dtype=str) if len(ref.sites) else np.array([], dtype=str)
+        site = near.derive([str(ids[i]) if i >= 0 else "" for i in near.values])
+        category = [str(ref.site_category[i]) if i >= 0 else "" for i in near.values]
+        return site, {"site_id": site.strings(), "site_category": near.strings(category),
+                      "site_weight": near.take([SITE_WEIGHT.get(cat, 0.0) for cat in category])}
+
+    def _surname_columns(self, plate: Keys, user_id: Keys, facts: PlateFacts) -> dict[str, np.ndarray]:
+        """Whether the plate's owner carries the searching user's surname, and how rare it is."""
+        ref = self.reference
+        own = [ref.surname_codes.get(name, -2) for name in lookup(user_id, ref.user_surname)]
+        owner = plate.take(facts.owner, np.int64)
+        match = (owner >= 0) & (owner == user_id.take(own, np.int64))
+        households = plate.take(facts.households)
+        return {"surname_match": match, "surname_households": households,
+                "rare_surname": match & (households <= self.params.surname_rare)}
 
     def user_stage(self, batch: pd.DataFrame) -> pd.DataFrame:
         """Stage 1, keyed by searching agency: context plus the user-side features, in time order."""
-        order = np.argsort(ts_ns(batch["ts"]), kind="stable")
-        ctx = self.context(batch.iloc[order].reset_index(drop=True))
-        ctx["input_pos"] = order
-        uf = self.user_side.run(
-            ctx["t"].to_numpy(), ctx["user_key"], ctx["agency"], ctx["person"], ctx["site_id"], ctx["covered"].to_numpy(),
-            ctx["has_case"].to_numpy(), ctx["log_net"].to_numpy(), ctx["far"].to_numpy(),
-        )
-        for j, name in enumerate(USER_FEATURES):
-            ctx[name] = uf[:, j]
-        return ctx
+        return self._user_stage(batch)[0]
 
-    def target_stage(self, ctx: pd.DataFrame) -> pd.DataFrame:
-        """Stage 2, keyed by plate circle: the target-side features; ``ctx`` must be in time order."""
-        tf = self.target_side.run(ctx["t"].to_numpy(), ctx["plate"], ctx["user_key"], ctx["agency"], ctx["circle"],
-                                  ctx["covered"].to_numpy())
-        for j, name in enumerate(TARGET_FEATURES):
-            ctx[name] = tf[:, j]
-        return ctx
+    def _user_stage(self, batch: pd.DataFrame) -> tuple[pd.DataFrame, EntityKeys]:
+        """``user_stage``, also handing back the batch's keys for ``target_stage`` in the same process."""
+        batch, order = in_time_order(batch)
+        c, keys = self.context(batch)
+        c["input_pos"] = order
+        return self.user_features(c, keys), keys
+
+    def user_features(self, c: dict[str, object], keys: EntityKeys) -> pd.DataFrame:
+        """The stage-1 frame: context columns ``c`` plus the user-side features."""
+        uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["covered"], c["has_case"],
+                                c["log_net"], c["far"])
+        return pd.DataFrame({**c, **dict(zip(USER_FEATURES, uf))}, copy=False)
+
+    def target_stage(self, ctx: pd.DataFrame, keys: EntityKeys | None = None) -> pd.DataFrame:
+        """Stage 2, keyed by plate circle: ``ctx`` (in time order) plus the target-side features, as a new frame.
+
+        ``keys`` of the same batch, where the caller has them, spare factorizing its entity columns again.
+        """
+        if keys is None:
+            plate, user, agency, circle = (Keys.of(ctx[name]) for name in ("plate", "user_key", "agency", "circle"))
+        else:
+            plate, user, agency, circle = keys.plate, keys.user, keys.agency, keys.circle
+        tf = self.target_side.run(ctx["t"].to_numpy(), plate, user, agency, circle, ctx["covered"].to_numpy())
+        return with_columns(ctx, dict(zip(TARGET_FEATURES, tf)))
 
     def score(self, ctx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Stateless fusion of a fully featured ``ctx``: (signal strengths, score, attributions)."""
@@ -143,7 +227,7 @@ class Detector:
         ctx["offshift"] = (ctx["user_prior"].to_numpy() >= self.params.offshift_history) & (ctx["hour_share"].to_numpy() < self.params.offshift_share)
         ctx["nocase"] = ~ctx["has_case"].to_numpy()
         ctx["nationwide"] = ctx["networks"].to_numpy() >= self.params.nationwide_networks
-        feats = {name: ctx[name].to_numpy() for name in ctx.columns if ctx[name].dtype.kind in "biuf"}
+        feats = {name: column.to_numpy() for name, column in ctx.items() if column.dtype.kind in "biuf"}
         S = compute_signals(feats, self.params)
         if self.model is not None:
             pattern = S[:, [SIGNAL_INDEX[s] for s in PATTERN_SIGNALS]].max(axis=1)
@@ -151,21 +235,37 @@ class Detector:
         score, attr = self.fusion.score(S)
         return S, score, attr
 
+    def features(self, batch: pd.DataFrame) -> pd.DataFrame:
+        """Both feature stages of one batch in one process, sharing its keys: the frame ``score`` takes."""
+        ctx, keys = self._user_stage(batch)
+        return self.target_stage(ctx, keys)
+
     def process(self, batch: pd.DataFrame) -> BatchResult:
         """Score one batch of canonical searches and update the open alerts (all stages in one process)."""
-        ctx = self.target_stage(self.user_stage(batch))
+        ctx = self.features(batch)
         S, score, attr = self.score(ctx)
         alert_ids, touched = self.alerter.add(ctx, score, attr, self.fusion.threshold)
         t = ctx["t"].to_numpy()
         if len(t):
             self.alerter.close_idle(int(t.max()))
         order = ctx["input_pos"].to_numpy()
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(len(order))
+        inverse: np.ndarray | slice = slice(None)  # input already in time order, the usual case: nothing to undo
+        if np.any(order != np.arange(len(order))):
+            inverse = np.empty_like(order)
+            inverse[order] = np.arange(len(order))
+        flagged = alert_ids != ""
         scores = pd.DataFrame({
-            "search_id": ctx["search_id"].to_numpy()[inverse],
+            "search_id": ctx["search_id"].array[inverse],
             "score": np.round(score, 2)[inverse],
-            "flagged": (alert_ids != "")[inverse],
-            "alert_id": alert_ids[inverse].astype(str),
-        })
+            "flagged": flagged[inverse],
+            "alert_id": _sparse_strings(alert_ids, flagged)[inverse],
+        }, copy=False)
         return BatchResult(scores=scores, alerts=touched, signals=S[inverse])
+
+
+def _sparse_strings(values: np.ndarray, present: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Pandas strings of an object array that is "" except where ``present``, converting only those."""
+    codes = np.zeros(len(values), dtype=np.intp)
+    rows = np.flatnonzero(present)
+    codes[rows] = np.arange(1, len(rows) + 1)
+    return pd.array(["", *values[rows].tolist()], dtype="str").take(codes)

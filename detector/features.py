@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from detector.state import Table, Vocab
+from detector.state import Keys, Table, Vocab, slot_of
 
 NS_HOUR = 3_600_000_000_000
 NS_DAY = 24 * NS_HOUR
@@ -31,18 +31,11 @@ TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover"
 
 
 @njit(cache=True)
-def _decay(value, last_t, t, tau):  # pragma: no cover - compiled
+def _decay(last_t, t, tau):  # pragma: no cover - compiled
+    """The factor a value last updated at ``last_t`` has decayed by at ``t``: one exp for all values sharing ``tau``."""
     if last_t < 0 or t <= last_t:
-        return value
-    return value * np.exp(-(t - last_t) / tau)
-
-
-@njit(cache=True)
-def _slot(slots, key, size):  # pragma: no cover - compiled
-    if key in slots:
-        return slots[key]
-    slots[key] = size
-    return size
+        return 1.0
+    return np.exp(-(t - last_t) / tau)
 
 
 @njit(cache=True)
@@ -81,31 +74,32 @@ def user_kernel(  # pragma: no cover - compiled
             u_day_fish[u] = 0.0
             u_far_day[u] = 0.0
         n_prior = u_n[u]
-        out[i, 0] = n_prior
-        out[i, 1] = (u_hist[u, hour] + 0.1) / (n_prior + 1.0)
+        out[0, i] = n_prior
+        out[1, i] = (u_hist[u, hour] + 0.1) / (n_prior + 1.0)
         u_day_count[u] += 1.0
-        out[i, 2] = u_day_count[u]
-        out[i, 3] = u_daily[u] if u_active[u] > 0 else -1.0
-        out[i, 4] = a_daily[a] if a_n[a] > 0 else -1.0
-        u_burst[u] = _decay(u_burst[u], u_last[u], ti, burst_tau) + 1.0
+        out[2, i] = u_day_count[u]
+        out[3, i] = u_daily[u] if u_active[u] > 0 else -1.0
+        out[4, i] = a_daily[a] if a_n[a] > 0 else -1.0
+        burst = _decay(u_last[u], ti, burst_tau)
+        u_burst[u] = u_burst[u] * burst + 1.0
         # fishing is unexplained lookups of plates; a storm of area searches answers an incident
         fishing = 1.0 - explained[i] if plate[i] >= 0 else 0.0
-        u_burst_nc[u] = _decay(u_burst_nc[u], u_last[u], ti, burst_tau) + fishing
+        u_burst_nc[u] = u_burst_nc[u] * burst + fishing
         u_day_fish[u] += fishing
-        out[i, 7] = u_day_fish[u]
+        out[7, i] = u_day_fish[u]
         # unexplained far-reaching lookups of unknown plates: the recent run, and this user's usual day of them
-        u_far[u] = _decay(u_far[u], u_last[u], ti, far_tau) + far[i]
+        u_far[u] = u_far[u] * _decay(u_last[u], ti, far_tau) + far[i]
         u_far_day[u] += far[i]
-        out[i, 16] = u_far[u]
-        out[i, 17] = u_far_daily[u] if u_active[u] > 0 else 0.0
+        out[16, i] = u_far[u]
+        out[17, i] = u_far_daily[u] if u_active[u] > 0 else 0.0
         u_last[u] = ti
-        out[i, 5] = u_burst[u]
-        out[i, 6] = u_burst_nc[u]
+        out[5, i] = u_burst[u]
+        out[6, i] = u_burst_nc[u]
         u_hist[u, hour] += 1.0
         u_n[u] = n_prior + 1.0
         # one user, one plate: how often, over how long, under which case numbers
         if plate[i] >= 0:
-            s = _slot(p_slots, u * 4294967296 + plate[i], p_size)
+            s = slot_of(p_slots, u * 4294967296 + plate[i], p_size)
             if s == p_size:
                 p_size += 1
                 p_first[s] = ti
@@ -116,23 +110,23 @@ def user_kernel(  # pragma: no cover - compiled
             p_nocase[s] += 1.0 - explained[i]
             if has_case[i]:
                 p_case[s] += 1.0
-            out[i, 8] = p_count[s]
-            out[i, 9] = p_days[s]
-            out[i, 10] = (ti - p_first[s]) / 86_400_000_000_000
-            out[i, 11] = p_nocase[s]
-            out[i, 12] = p_case[s]
+            out[8, i] = p_count[s]
+            out[9, i] = p_days[s]
+            out[10, i] = (ti - p_first[s]) / 86_400_000_000_000
+            out[11, i] = p_nocase[s]
+            out[12, i] = p_case[s]
         # one user, one sensitive site: on how many days
         if site[i] >= 0:
-            s = _slot(s_slots, u * 4294967296 + site[i], s_size)
+            s = slot_of(s_slots, u * 4294967296 + site[i], s_size)
             if s == s_size:
                 s_size += 1
             if s_lastday[s] != day:
                 s_days[s] += 1.0
                 s_lastday[s] = day
             s_count[s] += 1.0
-            out[i, 13] = s_count[s]
-            out[i, 14] = s_days[s]
-        out[i, 15] = u_net[u] if u_net_n[u] > 0 else np.nan
+            out[13, i] = s_count[s]
+            out[14, i] = s_days[s]
+        out[15, i] = u_net[u] if u_net_n[u] > 0 else np.nan
         if not np.isnan(log_net[i]):
             u_net[u] = (u_net[u] * u_net_n[u] + log_net[i]) / (u_net_n[u] + 1.0)
             u_net_n[u] += 1.0
@@ -146,45 +140,47 @@ def target_kernel(  # pragma: no cover - compiled
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
     uc_slots, uc_size, uc_plates, uc_last,
-    window, tau, sweep_tau,
+    window, tau, sweep_tau, swarm_tau,
 ):
     for i in range(t.shape[0]):
         p = plate[i]
         if p < 0:
             continue
         ti = t[i]
-        out[i, 0] = pl_n[p]
+        out[0, i] = pl_n[p]
         pl_n[p] += 1.0
         # distinct users (and agencies) looking this plate up recently: a decayed count
         # that a user adds to again only once their previous search fell out of the window
-        s = _slot(pu_slots, p * 4294967296 + user[i], pu_size)
+        s = slot_of(pu_slots, p * 4294967296 + user[i], pu_size)
         if s == pu_size:
             pu_size += 1
         fresh_user = pu_last[s] < 0 or ti - pu_last[s] > window
         pu_last[s] = ti
-        s = _slot(pa_slots, p * 4294967296 + agency[i], pa_size)
+        s = slot_of(pa_slots, p * 4294967296 + agency[i], pa_size)
         if s == pa_size:
             pa_size += 1
         fresh_agency = pa_last[s] < 0 or ti - pa_last[s] > window
         pa_last[s] = ti
-        pl_users[p] = _decay(pl_users[p], pl_last[p], ti, tau) + (1.0 if fresh_user else 0.0)
-        pl_agencies[p] = _decay(pl_agencies[p], pl_last[p], ti, tau) + (1.0 if fresh_agency else 0.0)
-        pl_cover[p] = _decay(pl_cover[p], pl_last[p], ti, tau) + covered[i]
-        pl_total[p] = _decay(pl_total[p], pl_last[p], ti, tau) + 1.0
+        swarm = _decay(pl_last[p], ti, swarm_tau)
+        recent = _decay(pl_last[p], ti, tau)
+        pl_users[p] = pl_users[p] * swarm + (1.0 if fresh_user else 0.0)
+        pl_agencies[p] = pl_agencies[p] * swarm + (1.0 if fresh_agency else 0.0)
+        pl_cover[p] = pl_cover[p] * recent + covered[i]
+        pl_total[p] = pl_total[p] * recent + 1.0
         pl_last[p] = ti
-        out[i, 1] = pl_users[p]
-        out[i, 2] = pl_agencies[p]
-        out[i, 3] = pl_cover[p] / pl_total[p]
+        out[1, i] = pl_users[p]
+        out[2, i] = pl_agencies[p]
+        out[3, i] = pl_cover[p] / pl_total[p]
         # one user across one circle of linked plates (household, associates)
         c = circle[i]
         if c >= 0:
-            s = _slot(uc_slots, user[i] * 4294967296 + c, uc_size)
+            s = slot_of(uc_slots, user[i] * 4294967296 + c, uc_size)
             if s == uc_size:
                 uc_size += 1
             # a plate counts once per window, as far as nothing explained the lookup
-            uc_plates[s] = _decay(uc_plates[s], uc_last[s], ti, sweep_tau) + ((1.0 - covered[i]) if fresh_user else 0.0)
+            uc_plates[s] = uc_plates[s] * _decay(uc_last[s], ti, sweep_tau) + ((1.0 - covered[i]) if fresh_user else 0.0)
             uc_last[s] = ti
-            out[i, 4] = uc_plates[s]
+            out[4, i] = uc_plates[s]
     return pu_size, pa_size, uc_size
 
 
@@ -212,31 +208,31 @@ class UserSide:
         }, keyed=True)
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
 
-    def run(self, t: np.ndarray, user_key, agency, plate, site_id, explained: np.ndarray, has_case: np.ndarray,
-            log_net: np.ndarray, far: np.ndarray) -> np.ndarray:
-        """Features for one batch, in time order; updates the state."""
+    def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, explained: np.ndarray,
+            has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """Features for one batch in time order, one row per feature (``USER_FEATURES``); updates the state.
+
+        ``person`` and ``site`` are empty where a search has none.
+        """
         n = len(t)
-        u = self.users.encode(user_key)
+        u = self.users.encode(user)
         a = self.agencies.encode(agency)
-        pmask = (plate != "").to_numpy()
-        p = np.full(n, -1, dtype=np.int64)
-        p[pmask] = self.plates.encode(plate[pmask])
-        s = np.full(n, -1, dtype=np.int64)
-        smask = site_id != ""
-        s[smask] = self.sites.encode(site_id[smask])
+        p = self.plates.encode(person, blank=False)
+        s = self.sites.encode(site, blank=False)
         self.user.reserve(len(self.users)); self.user.size = len(self.users)
         self.agency.reserve(len(self.agencies)); self.agency.size = len(self.agencies)
-        self.pair.reserve(self.pair.size + n)
-        self.site.reserve(self.site.size + n)
-        out = np.zeros((n, len(USER_FEATURES)))
-        out[:, USER_FEATURES.index("net_mean")] = np.nan
+        # room for a new key from every search that has the entity: the kernel cannot grow a table
+        self.pair.reserve(self.pair.size + np.count_nonzero(p >= 0))
+        self.site.reserve(self.site.size + np.count_nonzero(s >= 0))
+        out = np.zeros((len(USER_FEATURES), n))
+        out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S = self.user.data, self.agency.data, self.pair.data, self.site.data
         self.pair.size, self.site.size = user_kernel(
             t, u, a, p, s, explained, has_case, log_net, far, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], A["daily"], A["n"],
-            self.pair.slots, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
-            self.site.slots, self.site.size, S["count"], S["days"], S["lastday"],
+            self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
+            self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
             float(self.burst_tau), self.daily_alpha, float(self.far_tau),
         )
         return out
@@ -259,9 +255,11 @@ class UserSide:
 class TargetSide:
     """State and kernel driver for features keyed by the plate searched."""
 
-    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, sweep_tau_days: float = 10.0) -> None:
+    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, sweep_tau_days: float = 10.0,
+                 swarm_tau_days: float = 4.0) -> None:
         self.window = int(window_days * NS_DAY)
         self.tau = tau_days * NS_DAY
+        self.swarm_tau = swarm_tau_days * NS_DAY
         self.sweep_tau = sweep_tau_days * NS_DAY
         self.plates = Vocab()
         self.users = Vocab()
@@ -275,28 +273,30 @@ class TargetSide:
         self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
         self.user_circle = Table({"plates": (np.float64, 0.0), "last": (np.int64, -1)}, keyed=True)
 
-    def run(self, t: np.ndarray, plate, user_key, agency, circle, covered: np.ndarray) -> np.ndarray:
+    def run(self, t: np.ndarray, plate: Keys, user: Keys, agency: Keys, circle: Keys, covered: np.ndarray) -> np.ndarray:
+        """Features for one batch in time order, one row per feature (``TARGET_FEATURES``); updates the state.
+
+        ``plate`` and ``circle`` are empty where a search has none.
+        """
         n = len(t)
-        pmask = (plate != "").to_numpy()
-        p = np.full(n, -1, dtype=np.int64)
-        p[pmask] = self.plates.encode(plate[pmask])
-        u = self.users.encode(user_key)
+        p = self.plates.encode(plate, blank=False)
+        u = self.users.encode(user)
         a = self.agencies.encode(agency)
-        c = np.full(n, -1, dtype=np.int64)
-        cmask = (circle != "").to_numpy()
-        c[cmask] = self.circles.encode(circle[cmask])
+        c = self.circles.encode(circle, blank=False)
         self.plate.reserve(len(self.plates)); self.plate.size = len(self.plates)
-        for table in (self.plate_user, self.plate_agency, self.user_circle):
-            table.reserve(table.size + n)
-        out = np.zeros((n, len(TARGET_FEATURES)))
+        # room for a new key from every search that has the entity: the kernel cannot grow a table
+        searched = np.count_nonzero(p >= 0)
+        for table, keys in ((self.plate_user, searched), (self.plate_agency, searched), (self.user_circle, np.count_nonzero(c >= 0))):
+            table.reserve(table.size + keys)
+        out = np.zeros((len(TARGET_FEATURES), n))
         P, PU, PA, UC = self.plate.data, self.plate_user.data, self.plate_agency.data, self.user_circle.data
         self.plate_user.size, self.plate_agency.size, self.user_circle.size = target_kernel(
             t, p, u, a, c, covered, out,
             P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"],
-            self.plate_user.slots, self.plate_user.size, PU["last"],
-            self.plate_agency.slots, self.plate_agency.size, PA["last"],
-            self.user_circle.slots, self.user_circle.size, UC["plates"], UC["last"],
-            self.window, float(self.tau), float(self.sweep_tau),
+            self.plate_user.slots.table, self.plate_user.size, PU["last"],
+            self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
+            self.user_circle.slots.table, self.user_circle.size, UC["plates"], UC["last"],
+            self.window, float(self.tau), float(self.sweep_tau), float(self.swarm_tau),
         )
         return out
 

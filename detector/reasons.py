@@ -9,6 +9,7 @@ search: logs repeat the same few hundred values millions of times.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -114,14 +115,31 @@ def classify(text: str) -> int:
     return mask
 
 
+@lru_cache(maxsize=1 << 16)
+def _reason_mask(text: str) -> int:
+    return classify(text)
+
+
+@lru_cache(maxsize=1 << 12)
+def _offense_mask(text: str) -> int:
+    """An offence type adds what it names; being empty or vague says nothing about the reason."""
+    return classify(text) & ~(BIT["missing"] | BIT["vague"]) if text else 0
+
+
 def classify_column(reason: pd.Series, offense_type: pd.Series | None = None) -> np.ndarray:
-    """Bitmask per search of ``reason`` (and ``offense_type``), classifying each distinct text once."""
+    """Bitmask per search of ``reason`` (and ``offense_type``), classifying each distinct text once.
+
+    Masks are remembered across batches (bounded), since a stream sees the same texts
+    in batch after batch.
+    """
     codes, uniques = pd.factorize(reason, sort=False)
-    masks = np.fromiter((classify(u) for u in uniques), dtype=np.int64, count=len(uniques))
+    texts = uniques.tolist()
+    masks = np.fromiter(map(_reason_mask, texts), dtype=np.int64, count=len(texts))
     out = masks[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     if offense_type is not None:
         ocodes, ouniques = pd.factorize(offense_type, sort=False)
-        omask = np.fromiter((classify(u) & ~(BIT["missing"] | BIT["vague"]) if u else 0 for u in ouniques), dtype=np.int64, count=len(ouniques))
+        otexts = ouniques.tolist()
+        omask = np.fromiter(map(_offense_mask, otexts), dtype=np.int64, count=len(otexts))
         if len(ocodes):
             extra = omask[ocodes]
             out = np.where(extra & ~BIT["case_number_only"] != 0, (out & ~(BIT["missing"] | BIT["vague"])) | extra, out)

@@ -7,6 +7,7 @@ prepared once as dictionaries and arrays so the per-search path stays vectorised
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import BallTree
 
 from detector.schema import REFERENCE_FILES, SITE_CATEGORIES, normalize_plates
+from detector.state import Keys, Vocab
 from detector.validate import InputError
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -49,6 +51,21 @@ def _numbers(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> pd.Da
     return frame
 
 
+def _mapping(keys: pd.Series, values: pd.Series) -> dict:
+    """``keys`` -> ``values`` (the last wins); via lists, since iterating an Arrow-backed column is slow."""
+    return dict(zip(keys.tolist(), values.tolist()))
+
+
+@dataclass(frozen=True, eq=False)
+class PlateFacts:
+    """What the reference says about each of some plates, as aligned arrays."""
+
+    registered: np.ndarray  # in the vehicle register
+    owner: np.ndarray  # code of the owner's surname in ``Reference.surname_codes``, -1 if none is known
+    households: np.ndarray  # households carrying that surname (of the empty one where none is known; 10**9 if none)
+    circle: np.ndarray  # index into ``Reference.circle_ids``, -1 if in no circle
+
+
 @dataclass
 class Reference:
     """Reference tables plus the lookups the detector needs from them."""
@@ -64,13 +81,11 @@ class Reference:
         self.relations = self.relations.assign(
             plate_a=normalize_plates(self.relations["plate_a"]), plate_b=normalize_plates(self.relations["plate_b"])
         )
-        self.plate_surname: dict[str, str] = dict(
-            zip(self.vehicles["plate"], self.vehicles["owner_surname"].str.strip().str.upper())
-        )
-        self.plate_household: dict[str, str] = dict(zip(self.vehicles["plate"], self.vehicles["household_id"]))
-        self.user_surname: dict[str, str] = dict(zip(self.users["user_id"], self.users["surname"].str.strip().str.upper()))
-        self.agency_state: dict[str, str] = dict(zip(self.agencies["agency"], self.agencies["state"].str.upper()))
-        self.agency_kind: dict[str, str] = dict(zip(self.agencies["agency"], self.agencies["kind"].str.lower()))
+        self.plate_surname: dict[str, str] = _mapping(self.vehicles["plate"], self.vehicles["owner_surname"].str.strip().str.upper())
+        self.plate_household: dict[str, str] = _mapping(self.vehicles["plate"], self.vehicles["household_id"])
+        self.user_surname: dict[str, str] = _mapping(self.users["user_id"], self.users["surname"].str.strip().str.upper())
+        self.agency_state: dict[str, str] = _mapping(self.agencies["agency"], self.agencies["state"].str.upper())
+        self.agency_kind: dict[str, str] = _mapping(self.agencies["agency"], self.agencies["kind"].str.lower())
         self.plate_circle = self._circles()
         owners = self.vehicles.assign(surname=self.vehicles["owner_surname"].str.strip().str.upper())
         # households carrying the surname: a match on a rare name is telling, on a common one it is chance
@@ -81,6 +96,30 @@ class Reference:
             self._site_tree = BallTree(coords, metric="haversine")
         self.site_category = self.sites["category"].to_numpy(dtype=str) if len(self.sites) else np.array([], dtype=str)
         self.site_radius = self.sites["radius_m"].to_numpy(dtype=np.float64) if len(self.sites) else np.zeros(0)
+        self._index_plates()
+
+    def _index_plates(self) -> None:
+        """The per-plate facts as arrays under one compiled plate index (see ``plate_facts``)."""
+        plates = list(dict.fromkeys([*self.plate_surname, *self.plate_circle]))
+        self._plates = Vocab(plates)
+        self.circle_ids: list[str] = list(dict.fromkeys(self.plate_circle.values()))
+        circle_code = {c: i for i, c in enumerate(self.circle_ids)}
+        self.surname_codes: dict[str, int] = {name: i for i, name in enumerate(dict.fromkeys(self.plate_surname.values())) if name}
+        owners = [self.plate_surname.get(p) for p in plates]
+        # a last row for plates the reference does not know
+        self._facts = PlateFacts(
+            registered=np.array([o is not None for o in owners] + [False]),
+            owner=np.array([self.surname_codes.get(o, -1) if o else -1 for o in owners] + [-1], dtype=np.int64),
+            households=np.array([self.surname_households.get(o or "", 10**9) for o in [*owners, None]], dtype=np.float64),
+            circle=np.array([circle_code.get(self.plate_circle.get(p, ""), -1) for p in plates] + [-1], dtype=np.int64),
+        )
+
+    def plate_facts(self, plates: list[str]) -> PlateFacts:
+        """The reference's facts about each of ``plates`` (a batch's distinct plates), in one compiled lookup."""
+        at = self._plates.find(plates)
+        at[at < 0] = len(self._plates)
+        f = self._facts
+        return PlateFacts(registered=f.registered[at], owner=f.owner[at], households=f.households[at], circle=f.circle[at])
 
     def _circles(self) -> dict[str, str]:
         """Plate -> circle id: households joined by household/associate/co-travel links."""
@@ -125,16 +164,14 @@ class Reference:
         return site, dist
 
 
-def lookup(column: pd.Series, table: dict, default: object = "") -> pd.Series:
-    """``column`` mapped through ``table``, ``default`` where it has no entry.
+def lookup(keys: Keys, table: dict, default: object = "") -> list:
+    """``table``'s entry for each distinct value of ``keys``, ``default`` where it has none.
 
-    A list comprehension over ``dict.get``: ``Series.map(dict)`` first turns the whole
-    table into a Series on every call, which costs more than the lookup itself for
-    the small batches a stream scores.
+    One ``dict.get`` per distinct value, not per search; the rows follow by ``keys.take``.
+    (``Series.map(dict)`` would also turn the whole table into a Series on every call,
+    which costs more than the lookup itself for the small batches a stream scores.)
     """
-    get = table.get
-    mapped = pd.Series([get(v) for v in column.tolist()], index=column.index, dtype=object)
-    return mapped.where(mapped.notna(), default)
+    return list(map(table.get, keys.values, repeat(default)))
 
 
 def load_reference(directory: str | Path | None) -> Reference:

@@ -84,7 +84,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     per-search context the engine derives (case numbers, reason bits, policy findings).
     """
     n = len(f["covered"])
-    S = np.zeros((n, len(SIGNALS)))
+    S = np.zeros((n, len(SIGNALS)), order="F")  # column-major: each signal is one contiguous column, here and in fusion
     covered = f["covered"].astype(np.float64)  # 0 unexplained, 0.5 specific reason, 1 case or hotlist
     discount = 1.0 - 0.7 * covered
 

@@ -36,6 +36,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 CONTEXT_SIGNALS = tuple(s for s in SIGNALS if s not in PATTERN_SIGNALS)
 FLAG_THRESHOLD = 60.0
+if tuple(SIGNALS) != PATTERN_SIGNALS + CONTEXT_SIGNALS:  # pragma: no cover - guards an edit of rules.SIGNALS
+    raise ImportError("rules.SIGNALS must list the pattern signals first, in PATTERN_SIGNALS order")
+# Column slices of the signal matrix (views, where index lists would copy it).
+PATTERN_COLUMNS = slice(0, len(PATTERN_SIGNALS))
+CONTEXT_COLUMNS = slice(len(PATTERN_SIGNALS), len(SIGNALS))
 
 
 @dataclass
@@ -46,27 +51,50 @@ class Fusion:
     threshold: float = FLAG_THRESHOLD
 
     def contributions(self, S: np.ndarray) -> np.ndarray:
-        w = np.array([self.weights.get(s, 0.0) for s in SIGNALS])
-        C = np.clip(S * w, 0.0, 0.999)
-        pattern = np.zeros(len(SIGNALS), bool)
-        pattern[[SIGNAL_INDEX[s] for s in PATTERN_SIGNALS]] = True
+        C = np.multiply(S, self._weights())
+        np.clip(C, 0.0, 0.999, out=C)
         # context only where some pattern is present, scaled by how present it is
-        strongest = C[:, pattern].max(axis=1, initial=0.0)
-        C[:, ~pattern] *= np.clip(strongest / 0.5, 0.0, 1.0)[:, None]
+        strongest = C[:, PATTERN_COLUMNS].max(axis=1, initial=0.0)
+        C[:, CONTEXT_COLUMNS] *= np.clip(strongest / 0.5, 0.0, 1.0)[:, None]
         return C
 
     def score(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(score 0-100, attribution per signal summing to the score).
+
+        Only searches with some contribution are worked out: the others (most of a log)
+        score 0 with no attribution.
 
         >>> S = np.zeros((2, len(SIGNALS))); S[1, SIGNAL_INDEX["repeat_plate"]] = 1.0
         >>> score, attr = Fusion().score(S)
         >>> score.round(1).tolist(), bool(np.isclose(attr[1].sum(), score[1]))
         ([0.0, 85.0], True)
         """
-        C = self.contributions(S)
-        risk = 1.0 - np.prod(1.0 - C, axis=1)
-        score = 100.0 * risk
+        rows = self._contributing(S)
+        # row-major, so that products and sums run along each row as they always have (same rounding)
+        C = self.contributions(np.ascontiguousarray(S[rows]))
+        score = np.zeros(len(S))
+        attr = np.zeros(S.shape)
+        score[rows] = 100.0 * (1.0 - np.prod(1.0 - C, axis=1))
         logs = -np.log1p(-C)
         total = logs.sum(axis=1, keepdims=True)
-        attr = np.where(total > 0, logs / np.where(total > 0, total, 1.0), 0.0) * score[:, None]
+        attr[rows] = np.where(total > 0, logs / np.where(total > 0, total, 1.0), 0.0) * score[rows, None]
         return score, attr
+
+    def _contributing(self, S: np.ndarray) -> np.ndarray:
+        """The rows where ``contributions(S)`` is not all zero, found a column at a time.
+
+        That is where a pattern signal has weight, or where a context signal is not a
+        number (which ``contributions`` would carry into the score).
+        """
+        w = self._weights()
+        columns = range(len(SIGNALS))
+        strongest = np.zeros(len(S))
+        for j in columns[PATTERN_COLUMNS]:
+            np.maximum(strongest, np.clip(S[:, j] * w[j], 0.0, 0.999), out=strongest)
+        undefined = np.zeros(len(S), dtype=bool)
+        for j in columns[CONTEXT_COLUMNS]:
+            undefined |= np.isnan(S[:, j] * w[j])
+        return np.flatnonzero((strongest != 0) | undefined)
+
+    def _weights(self) -> np.ndarray:
+        return np.array([self.weights.get(s, 0.0) for s in SIGNALS])

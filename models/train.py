@@ -40,8 +40,7 @@ def fit_model(dataset: str | Path, reference: Reference, policy: Policy, fmt: st
         batch = dedup(batch)
         if batch.empty:
             continue
-        ctx = detector.target_stage(detector.user_stage(batch))
-        detector.score(ctx)
+        ctx = detector.features(batch)
         seen += len(ctx)
         keep = rng.random(len(ctx)) < min(1.0, sample_rows / max(seen, 1) * 2)
         parts.append(ctx.loc[keep, list(MODEL_FEATURES)])
