@@ -164,7 +164,7 @@ def target_kernel(  # pragma: no cover - compiled
         swarm = _decay(pl_last[p], ti, swarm_tau)
         recent = _decay(pl_last[p], ti, tau)
         pl_users[p] = pl_users[p] * swarm + (1.0 if fresh_user else 0.0)
-        pl_agencies[p] = pl_agencies[p] * swarm + (1.0 if fresh_agency else 0.0)
+        pl_agencies[p] = pl_agencies[p] * recent + (1.0 if fresh_agency else 0.0)
         pl_cover[p] = pl_cover[p] * recent + covered[i]
         pl_total[p] = pl_total[p] * recent + 1.0
         pl_last[p] = ti

@@ -59,8 +59,8 @@ class RuleParams:
     day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst, at the same ratio
     sweep_min: float = 3.0  # distinct plates of one circle within the window
     site_min_days: float = 3.0  # days one user searched near one site for full strength
-    swarm_users: float = 6.0  # distinct users on one plate within the window
-    swarm_full: float = 15.0
+    swarm_users: float = 4.0  # distinct users on one plate within the window
+    swarm_full: float = 9.0
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
     nationwide_networks: float = 100.0  # networks searched that count as nationwide
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
