@@ -67,7 +67,8 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
                    r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b", _I),
     ],
     "hotlist": [
-        re.compile(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|\bhit\b|amber|silver alert", _I),
+        # "hit" as in a hotlist hit, not "Hit and Run" or "hit & run"
+        re.compile(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|\bhit\b(?!\s*(and|&)\s*run)|amber|silver alert", _I),
     ],
 }
 VAGUE_WORDS = frozenset(
@@ -98,6 +99,8 @@ def classify(text: str) -> int:
     ['reproductive_health', 'personal_data']
     >>> names("Immigration (civil/administrative) -")
     ['immigration']
+    >>> names("flock hit"), names("Hit and Run/Car Accident - follow up")
+    (['hotlist'], ['crime'])
     """
     t = text.strip()
     if not t or _REDACTED.match(t):
