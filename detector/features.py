@@ -184,7 +184,28 @@ def target_kernel(  # pragma: no cover - compiled
     return pu_size, pa_size, uc_size
 
 
-class UserSide:
+class _Checkpointed:
+    """State as plain arrays for checkpoints: its tables and vocabularies, by name."""
+
+    TABLES: tuple[str, ...] = ()
+    VOCABS: tuple[str, ...] = ()
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {}
+        for name in self.TABLES:
+            out.update(getattr(self, name).to_arrays(name))
+        for name in self.VOCABS:
+            out[f"vocab.{name}"] = np.array(getattr(self, name).values, dtype=object)
+        return out
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for name in self.TABLES:
+            getattr(self, name).load_arrays(name, arrays)
+        for name in self.VOCABS:
+            setattr(self, name, Vocab(list(arrays[f"vocab.{name}"])))
+
+
+class UserSide(_Checkpointed):
     """State and kernel driver for features keyed by the searching account."""
 
     def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0) -> None:
@@ -237,22 +258,11 @@ class UserSide:
         )
         return out
 
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        out = {}
-        for name in ("user", "agency", "pair", "site"):
-            out.update(getattr(self, name).to_arrays(name))
-        for name in ("users", "agencies", "plates", "sites"):
-            out[f"vocab.{name}"] = np.array(getattr(self, name).values, dtype=object)
-        return out
-
-    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        for name in ("user", "agency", "pair", "site"):
-            getattr(self, name).load_arrays(name, arrays)
-        for name in ("users", "agencies", "plates", "sites"):
-            setattr(self, name, Vocab(list(arrays[f"vocab.{name}"])))
+    TABLES = ("user", "agency", "pair", "site")
+    VOCABS = ("users", "agencies", "plates", "sites")
 
 
-class TargetSide:
+class TargetSide(_Checkpointed):
     """State and kernel driver for features keyed by the plate searched."""
 
     def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, sweep_tau_days: float = 10.0,
@@ -300,16 +310,5 @@ class TargetSide:
         )
         return out
 
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        out = {}
-        for name in ("plate", "plate_user", "plate_agency", "user_circle"):
-            out.update(getattr(self, name).to_arrays(name))
-        for name in ("plates", "users", "agencies", "circles"):
-            out[f"vocab.{name}"] = np.array(getattr(self, name).values, dtype=object)
-        return out
-
-    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        for name in ("plate", "plate_user", "plate_agency", "user_circle"):
-            getattr(self, name).load_arrays(name, arrays)
-        for name in ("plates", "users", "agencies", "circles"):
-            setattr(self, name, Vocab(list(arrays[f"vocab.{name}"])))
+    TABLES = ("plate", "plate_user", "plate_agency", "user_circle")
+    VOCABS = ("plates", "users", "agencies", "circles")
