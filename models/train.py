@@ -24,11 +24,13 @@ class TooFewSearches(ValueError):
 
 
 def fit_model(dataset: str | Path, reference: Reference, policy: Policy, fmt: str | None = None,
-              agency: str | None = None, sample_rows: int = SAMPLE_ROWS, seed: int = 0) -> ModelBundle:
+              agency: str | None = None, sample_rows: int = SAMPLE_ROWS, seed: int = 0,
+              limit: int | None = None) -> ModelBundle:
     """Run the detector's feature stages over ``dataset`` and fit on a uniform sample of searches.
 
     The sample is drawn per batch in proportion, with a fixed seed, so the same data
-    always gives the same model.
+    always gives the same model. ``limit`` stops after that many searches: enough
+    history to learn what is usual, without a second full pass over a huge log.
     """
     detector = Detector(reference, policy)
     dedup = Deduplicator()
@@ -47,6 +49,8 @@ def fit_model(dataset: str | Path, reference: Reference, policy: Policy, fmt: st
         lo, hi = batch["ts"].min(), batch["ts"].max()
         first = lo if first is None else min(first, lo)
         last = hi if last is None else max(last, hi)
+        if limit is not None and seen >= limit:
+            break
     if seen < MIN_SEARCHES:
         raise TooFewSearches(f"{dataset}: {seen} searches, too few to fit the anomaly model (at least {MIN_SEARCHES})")
     sample = pd.concat(parts, ignore_index=True)

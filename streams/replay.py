@@ -24,6 +24,8 @@ from streams.vendor.agencies import agency_state
 from streams.sources import open_searches
 
 log = logging.getLogger(__name__)
+# History a retrospective audit learns "usual" from: the log's first searches, not a second full pass.
+RETROSPECTIVE_SEARCHES = 250_000
 
 
 def home_state(reference: Reference, agency: str | None = None) -> str | None:
@@ -84,8 +86,9 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
         summary.model = f"{model} (trained {bundle.training_range[0][:10]} to {bundle.training_range[1][:10]})"
     elif retrospective:
         try:
-            bundle = fit_model(dataset, reference, pol, fmt, agency)
-            summary.model = "fitted on the replayed data itself (retrospective audit; pass --model to score against a trained history)"
+            bundle = fit_model(dataset, reference, pol, fmt, agency, limit=RETROSPECTIVE_SEARCHES)
+            summary.model = (f"fitted on the replayed data itself, its first {bundle.searches:,} searches "
+                             "(retrospective audit; pass --model to score against a trained history)")
         except TooFewSearches as exc:
             bundle = None
             summary.model = f"none ({exc})"
