@@ -9,6 +9,8 @@ same thing, so replay and streaming run the same code.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +98,28 @@ def empty_batch() -> pd.DataFrame:
         else:
             cols[f.name] = pd.Series([], dtype=np.float64)
     return pd.DataFrame(cols)
+
+
+def plain_columns(batch: pd.DataFrame, ts: Callable[[pd.Timestamp], object]) -> dict[str, list]:
+    """The batch's fields as lists of plain Python values, for JSON or a database driver:
+    strings as they are, timestamps through ``ts``, whole-number fields as ints, missing as None.
+
+    >>> cols = plain_columns(empty_batch(), ts=lambda v: v.isoformat())
+    >>> list(cols) == list(FIELD_NAMES), cols["ts"]
+    (True, [])
+    """
+    columns: dict[str, list] = {}
+    for f in FIELDS:
+        col = batch[f.name]
+        if f.kind == "str":
+            columns[f.name] = col.tolist()
+        elif f.kind == "ts":
+            columns[f.name] = [None if pd.isna(v) else ts(v) for v in col]
+        elif f.name in INTEGER_FIELDS:
+            columns[f.name] = [None if math.isnan(v) else int(v) for v in col.tolist()]
+        else:
+            columns[f.name] = [None if math.isnan(v) else v for v in col.tolist()]
+    return columns
 
 
 def ts_ns(column: pd.Series) -> np.ndarray:

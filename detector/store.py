@@ -8,7 +8,6 @@ other instances is brought forward instead of rebuilt.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from detector.schema import FIELDS, INTEGER_FIELDS
+from detector.schema import FIELDS, plain_columns
 
 metadata = sa.MetaData()
 
@@ -235,17 +234,10 @@ def save_searches(conn: Connection, frame: pd.DataFrame) -> None:
     """Upsert canonical search rows (a batch, spec section 1) by ``search_id``; empty values become NULL."""
     for start in range(0, len(frame), 5000):
         chunk = frame.iloc[start:start + 5000]
-        columns: dict[str, list] = {}
+        columns = plain_columns(chunk, ts=lambda v: v.to_pydatetime())
         for f in FIELDS:
-            values = chunk[f.name]
-            if f.kind == "str":
-                columns[f.name] = [v if v != "" or f.required else None for v in values.tolist()]
-            elif f.kind == "ts":
-                columns[f.name] = [None if pd.isna(v) else v.to_pydatetime() for v in values]
-            elif f.name in INTEGER_FIELDS:
-                columns[f.name] = [None if math.isnan(v) else int(v) for v in values.tolist()]
-            else:
-                columns[f.name] = [None if math.isnan(v) else v for v in values.tolist()]
+            if f.kind == "str" and not f.required:
+                columns[f.name] = [v if v != "" else None for v in columns[f.name]]
         rows = [dict(zip(columns, row)) for row in zip(*columns.values())]
         _upsert(conn, searches, rows, "search_id")
 

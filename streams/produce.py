@@ -8,14 +8,13 @@ is what lets the stream's watermarks release rows exactly as a replay orders the
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from detector.schema import FIELDS, INTEGER_FIELDS
+from detector.schema import FIELDS, plain_columns
 from detector.validate import RejectCounter
 from streams.kafka_io import KafkaSettings, agency_partition, ensure_topics
 from streams.sources import open_searches
@@ -46,17 +45,7 @@ def read_sorted(path: str | Path, fmt: str | None = None, agency: str | None = N
 
 def canonical_records(batch: pd.DataFrame) -> list[dict]:
     """Spec section 1 objects: empty optional values left out, times in ISO-8601 (UTC), whole numbers as ints."""
-    columns: dict[str, list] = {}
-    for f in FIELDS:
-        col = batch[f.name]
-        if f.kind == "str":
-            columns[f.name] = col.tolist()
-        elif f.kind == "ts":
-            columns[f.name] = [None if pd.isna(v) else v.isoformat() for v in col]
-        elif f.name in INTEGER_FIELDS:
-            columns[f.name] = [None if math.isnan(v) else int(v) for v in col.tolist()]
-        else:
-            columns[f.name] = [None if math.isnan(v) else v for v in col.tolist()]
+    columns = plain_columns(batch, ts=lambda v: v.isoformat())
     required = {f.name for f in FIELDS if f.required}
     names = list(columns)
     return [{k: v for k, v in zip(names, row) if k in required or (v is not None and v != "")}
