@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f = example_parser(
         sub, "feedback",
         "Learn signal weights from reviewers' dispositions in an alert store (confirmed misuse, justified, false positive); "
-        "'replay --weights' and 'stream --weights' then score with them.",
+        "'replay --weights' then scores with them.",
         "alpr-watch feedback --store sqlite:///results/alerts.sqlite --out weights.json",
     )
     f.add_argument("--store", required=True, help="alert store URL holding alerts and dispositions")
@@ -46,7 +46,7 @@ def _train(args: argparse.Namespace) -> int:
     dataset = Path(args.dataset)
     try:
         reference = load_reference(args.reference or (dataset if dataset.is_dir() else dataset.parent))
-        policy = load_policy(args.policy, home_state(reference))
+        policy = load_policy(args.policy, home_state(reference, args.agency))
         bundle = fit_model(dataset, reference, policy, args.fmt, args.agency, seed=args.seed)
     except (InputError, ValueError) as exc:
         raise CliError(str(exc)) from exc
@@ -59,6 +59,7 @@ def _feedback(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
     from detector import store
+    from detector.scoring import DEFAULT_WEIGHTS
     from models.feedback import learn
 
     engine = store.open_store(args.store)
@@ -70,6 +71,6 @@ def _feedback(args: argparse.Namespace) -> int:
     latest = {alert_id: disposition for alert_id, disposition in rows}  # the newest decision per alert wins
     feedback = learn(records, latest)
     feedback.save(args.out)
-    changed = {s: round(w, 3) for s, w in feedback.weights.items() if abs(w - learn([], {}).weights[s]) > 1e-9}
+    changed = {s: round(w, 3) for s, w in feedback.weights.items() if abs(w - DEFAULT_WEIGHTS[s]) > 1e-9}
     print(f"{feedback.labelled} judged of {feedback.alerts} alerts; lowered weights: {changed or 'none'}; wrote {args.out}")
     return 0
