@@ -10,7 +10,9 @@ one stream instance in this process, with exactly-once checkpoints in the store:
    for flagged searches, of its alert (p50, p99).
 
 Prints figures, asserts nothing. Goals: >= 20,000 searches/s on one instance; p99
-below 1 s at 1,000 searches/s.
+below 1 s at 1,000 searches/s. Each figure comes with the CPU time this process spent
+(all its threads; the broker runs apart) and the machine's load average, since on a
+shared machine the wall-clock figures move with whatever else runs.
 
     python bench/stream.py [--searches 200000] [--rate 1000] [--seconds 30] [--store URL]
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -55,19 +58,20 @@ def throughput(broker: TansuBroker, work: Path, searches: int, store_url: str, p
     config = StreamConfig(settings, "bench.tp", "bench-tp", store_url, reference=str(data), idle_grace=0.5,
                           log_interval=5.0)
     thread = start(config, metrics, stop)
-    first = None
+    first, cpu = None, 0.0
     while len(metrics.score_samples) < sent.sent and thread.is_alive():
         if first is None and metrics.total(metrics.records) > 0:
-            first = time.monotonic()
-        time.sleep(0.05)
-    done = time.monotonic()
+            first, cpu = time.monotonic(), time.process_time()
+        time.sleep(0.01)
+    done, cpu = time.monotonic(), time.process_time() - cpu
     stop.set()
     thread.join()
     seconds = done - (first or done)
-    print(f"throughput: {len(metrics.score_samples):,} searches scored and committed in {seconds:.1f} s "
-          f"= {len(metrics.score_samples) / max(seconds, 1e-9):,.0f} searches/s "
-          f"({int(metrics.total(metrics.alerts)):,} alert updates, last checkpoint {metrics.state_bytes._value.get() / 1e6:.1f} MB)",
-          flush=True)
+    n = len(metrics.score_samples)
+    print(f"throughput: {n:,} searches scored and committed in {seconds:.1f} s "
+          f"= {n / max(seconds, 1e-9):,.0f} searches/s; CPU {cpu:.1f} s ({1e6 * cpu / max(n, 1):.0f} us a search) "
+          f"({int(metrics.total(metrics.alerts)):,} alert updates, last checkpoint {metrics.state_bytes._value.get() / 1e6:.1f} MB, "
+          f"{load()})", flush=True)
 
 
 def latency(broker: TansuBroker, work: Path, rate: float, seconds: float, store_url: str, partitions: int) -> None:
@@ -82,11 +86,13 @@ def latency(broker: TansuBroker, work: Path, rate: float, seconds: float, store_
     while sum(s.value for m in metrics.tasks.collect() for s in m.samples) < 3 * partitions:  # every task assigned
         time.sleep(0.2)
     time.sleep(2)  # detector compiled, first (empty) polls done
+    began, cpu = time.monotonic(), time.process_time()
     subprocess.run([sys.executable, "-m", "detector.cli", "produce", str(data / "searches.csv"), "--bootstrap",
                     broker.bootstrap, "--topic", "bench.lat", "--rate", str(rate)], check=True, capture_output=True)
     deadline = time.monotonic() + 30
     while len(metrics.score_samples) < n and time.monotonic() < deadline:
         time.sleep(0.1)
+    cpu, elapsed = time.process_time() - cpu, time.monotonic() - began
     stop.set()
     thread.join()
     for kind, samples in (("score", metrics.score_samples), ("alert", metrics.alert_samples)):
@@ -94,6 +100,11 @@ def latency(broker: TansuBroker, work: Path, rate: float, seconds: float, store_
         if len(s):
             print(f"latency at {rate:,.0f} searches/s, produce to {kind} commit: p50 {1000 * np.percentile(s, 50):.0f} ms, "
                   f"p99 {1000 * np.percentile(s, 99):.0f} ms, max {1000 * s.max():.0f} ms over {len(s):,} searches", flush=True)
+    print(f"latency run: the stream used {cpu / elapsed:.0%} of one core ({load()})", flush=True)
+
+
+def load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
 def main() -> None:

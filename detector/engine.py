@@ -50,8 +50,7 @@ class EntityKeys:
     user: Keys  # agency and user id (``user_key``)
     agency: Keys
     plate: Keys
-    circle: Keys  # the plate's circle of linked plates, or ""
-    person: Keys  # the circle where known, else the plate
+    person: Keys  # the plate's household where known, else the plate
     site: Keys  # the sensitive site a search falls near, or ""
 
 
@@ -111,13 +110,11 @@ class Detector:
         site, site_columns = self._site_columns(batch)
         c.update(site_columns)
         c.update(self._surname_columns(plate, user_id, facts))
-        in_circle = plate.derive(facts.circle)
-        circle = Keys(in_circle.codes, [ref.circle_ids[k] if k >= 0 else "" for k in in_circle.values])
-        person = plate.derive([ref.circle_ids[k] if k >= 0 else p for k, p in zip(facts.circle.tolist(), plate.values)])
-        c["circle"] = circle.strings()
-        # the person behind a plate: their circle of linked plates where known, else the plate
+        c["linked"] = plate.take(facts.linked, np.int64)
+        # the person behind a plate: their household where known, else the plate
+        person = plate.derive([ref.links.person[r] if r >= 0 else p for r, p in zip(facts.linked.tolist(), plate.values)])
         c["person"] = person.strings()
-        return c, EntityKeys(user=user, agency=agency, plate=plate, circle=circle, person=person, site=site)
+        return c, EntityKeys(user=user, agency=agency, plate=plate, person=person, site=site)
 
     @staticmethod
     def _reason_columns(batch: pd.DataFrame, bits: np.ndarray) -> dict[str, np.ndarray]:
@@ -203,21 +200,32 @@ class Detector:
         return self.user_features(c, keys), keys
 
     def user_features(self, c: dict[str, object], keys: EntityKeys) -> pd.DataFrame:
-        """The stage-1 frame: context columns ``c`` plus the user-side features."""
+        """The stage-1 frame: context columns ``c`` plus the user-side features.
+
+        A search in a run across one circle of linked plates belongs to the person whose
+        plate opened the run, so that the whole sweep is one episode.
+        """
+        links = self.reference.links
         uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["covered"], c["has_case"],
-                                c["log_net"], c["far"])
+                                c["log_net"], c["far"], c["linked"], links)
+        anchor = uf[USER_FEATURES.index("sweep_anchor")].astype(np.int64)
+        swept = np.flatnonzero(anchor >= 0)
+        if len(swept):
+            person = np.asarray(c["person"], dtype=object)
+            person[swept] = links.person[anchor[swept]]
+            c["person"] = pd.array(person, dtype="str")
         return pd.DataFrame({**c, **dict(zip(USER_FEATURES, uf))}, copy=False)
 
     def target_stage(self, ctx: pd.DataFrame, keys: EntityKeys | None = None) -> pd.DataFrame:
-        """Stage 2, keyed by plate circle: ``ctx`` (in time order) plus the target-side features, as a new frame.
+        """Stage 2, keyed by plate: ``ctx`` (in time order) plus the target-side features, as a new frame.
 
         ``keys`` of the same batch, where the caller has them, spare factorizing its entity columns again.
         """
         if keys is None:
-            plate, user, agency, circle = (Keys.of(ctx[name]) for name in ("plate", "user_key", "agency", "circle"))
+            plate, user, agency = (Keys.of(ctx[name]) for name in ("plate", "user_key", "agency"))
         else:
-            plate, user, agency, circle = keys.plate, keys.user, keys.agency, keys.circle
-        tf = self.target_side.run(ctx["t"].to_numpy(), plate, user, agency, circle, ctx["covered"].to_numpy())
+            plate, user, agency = keys.plate, keys.user, keys.agency
+        tf = self.target_side.run(ctx["t"].to_numpy(), plate, user, agency, ctx["covered"].to_numpy())
         return with_columns(ctx, dict(zip(TARGET_FEATURES, tf)))
 
     def score(self, ctx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -242,7 +250,14 @@ class Detector:
 
     def process(self, batch: pd.DataFrame) -> BatchResult:
         """Score one batch of canonical searches and update the open alerts (all stages in one process)."""
-        ctx = self.features(batch)
+        return self.decide(self.features(batch))
+
+    def decide(self, ctx: pd.DataFrame) -> BatchResult:
+        """``process`` after the features: score a featured batch and update the open alerts.
+
+        Apart so that a retrospective replay can learn its model from the first batches'
+        features and then score those very batches, without computing them twice.
+        """
         S, score, attr = self.score(ctx)
         alert_ids, touched = self.alerter.add(ctx, score, attr, self.fusion.threshold)
         t = ctx["t"].to_numpy()

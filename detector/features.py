@@ -5,11 +5,11 @@ stream that see the same searches in the same per-entity order compute the same
 numbers. State is split by what it is keyed on, so a stream can partition it:
 
 * ``UserSide``: keyed by the searching account (a stream partitions it by agency):
-  working hours, volume, repetition of one plate, repeated searches near one site,
-  the reach the user normally asks for.
-* ``TargetSide``: keyed by the plate searched (a stream partitions it by plate circle):
-  how many different users look one person up, searches across one household or
-  circle of associates, whether a plate has any local history.
+  working hours, volume, repetition of one person, searches across one household and
+  the households linked to it, repeated searches near one site, the reach the user
+  normally asks for.
+* ``TargetSide``: keyed by the plate searched (a stream partitions it by plate):
+  how many different users look one person up, whether a plate has any local history.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from detector.state import Keys, Table, Vocab, slot_of
+from detector.reference import Links
+from detector.state import Keys, Table, Vocab, find_slot, slot_of
 
 NS_HOUR = 3_600_000_000_000
 NS_DAY = 24 * NS_HOUR
@@ -26,8 +27,9 @@ PAIR = np.int64(1 << 32)
 USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
+    "circle_plates", "sweep_anchor",
 )
-TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "circle_plates")
+TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover")
 
 
 @njit(cache=True)
@@ -39,15 +41,34 @@ def _decay(last_t, t, tau):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _circle_weight(r, u, ti, k_slots, k_last, k_weight, row_last, link_start, link_near, window):  # pragma: no cover - compiled
+    """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight."""
+    total = 0.0
+    s = find_slot(k_slots, u * 4294967296 + r)
+    if s >= 0 and ti - k_last[s] <= window:
+        total = k_weight[s]
+    for j in range(link_start[r], link_start[r + 1]):
+        q = link_near[j]
+        if row_last[q] < 0 or ti - row_last[q] > window:
+            continue
+        s = find_slot(k_slots, u * 4294967296 + q)
+        if s >= 0 and ti - k_last[s] <= window:
+            total += k_weight[s]
+    return total
+
+
+@njit(cache=True)
 def user_kernel(  # pragma: no cover - compiled
-    t, user, agency, plate, site, explained, has_case, log_net, far, out,
+    t, user, agency, plate, site, explained, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far, u_far_day, u_far_daily,
     a_daily, a_n,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
-    burst_tau, daily_alpha, far_tau,
+    k_slots, k_size, k_last, k_first, k_weight, row_last, link_start, link_near,
+    burst_tau, daily_alpha, far_tau, sweep_window,
 ):
+    link_near_buf = np.empty(np.max(np.diff(link_start)) if link_start.shape[0] > 1 else 0, dtype=np.int64)
     for i in range(t.shape[0]):
         u = user[i]
         a = agency[i]
@@ -130,17 +151,55 @@ def user_kernel(  # pragma: no cover - compiled
         if not np.isnan(log_net[i]):
             u_net[u] = (u_net[u] * u_net_n[u] + log_net[i]) / (u_net_n[u] + 1.0)
             u_net_n[u] += 1.0
-    return p_size, s_size
+        # one user across one circle (a household and the households linked to it, centred on
+        # this plate or on a linked plate looked up recently): the distinct plates of the
+        # largest such circle looked up within the window, each as far as nothing explained
+        # it, and the plate that opened the run (the episode's anchor)
+        out[19, i] = -1.0
+        r = linked[i]
+        if r >= 0:
+            s = slot_of(k_slots, u * 4294967296 + r, k_size)
+            if s == k_size:
+                k_size += 1
+            w = 1.0 - explained[i]
+            if k_last[s] < 0 or ti - k_last[s] > sweep_window:
+                k_first[s] = ti
+                k_weight[s] = w
+            else:
+                k_weight[s] = max(k_weight[s], w)
+            k_last[s] = ti
+            row_last[r] = ti
+            own = k_weight[s]
+            anchor, opened = r, k_first[s]
+            recent = 0
+            for j in range(link_start[r], link_start[r + 1]):
+                q = link_near[j]
+                if row_last[q] < 0 or ti - row_last[q] > sweep_window:
+                    continue  # nobody here looked it up lately, so neither did this user
+                s2 = find_slot(k_slots, u * 4294967296 + q)
+                if s2 >= 0 and ti - k_last[s2] <= sweep_window:
+                    own += k_weight[s2]
+                    link_near_buf[recent] = q
+                    recent += 1
+                    if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
+                        anchor, opened = q, k_first[s2]
+            best = own
+            # the circle may be centred on a plate looked up before (the target, then its links)
+            for j in range(recent):
+                q = link_near_buf[j]
+                best = max(best, _circle_weight(q, u, ti, k_slots, k_last, k_weight, row_last, link_start, link_near, sweep_window))
+            out[18, i] = best
+            out[19, i] = anchor
+    return p_size, s_size, k_size
 
 
 @njit(cache=True)
 def target_kernel(  # pragma: no cover - compiled
-    t, plate, user, agency, circle, covered, out,
+    t, plate, user, agency, covered, out,
     pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
-    uc_slots, uc_size, uc_plates, uc_last,
-    window, tau, sweep_tau, swarm_tau,
+    window, tau, swarm_tau,
 ):
     for i in range(t.shape[0]):
         p = plate[i]
@@ -171,17 +230,7 @@ def target_kernel(  # pragma: no cover - compiled
         out[1, i] = pl_users[p]
         out[2, i] = pl_agencies[p]
         out[3, i] = pl_cover[p] / pl_total[p]
-        # one user across one circle of linked plates (household, associates)
-        c = circle[i]
-        if c >= 0:
-            s = slot_of(uc_slots, user[i] * 4294967296 + c, uc_size)
-            if s == uc_size:
-                uc_size += 1
-            # a plate counts once per window, as far as nothing explained the lookup
-            uc_plates[s] = uc_plates[s] * _decay(uc_last[s], ti, sweep_tau) + ((1.0 - covered[i]) if fresh_user else 0.0)
-            uc_last[s] = ti
-            out[4, i] = uc_plates[s]
-    return pu_size, pa_size, uc_size
+    return pu_size, pa_size
 
 
 class _Checkpointed:
@@ -189,6 +238,7 @@ class _Checkpointed:
 
     TABLES: tuple[str, ...] = ()
     VOCABS: tuple[str, ...] = ()
+    ARRAYS: tuple[str, ...] = ()
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {}
@@ -196,6 +246,8 @@ class _Checkpointed:
             out.update(getattr(self, name).to_arrays(name))
         for name in self.VOCABS:
             out[f"vocab.{name}"] = np.array(getattr(self, name).values, dtype=object)
+        for name in self.ARRAYS:
+            out[f"array.{name}"] = getattr(self, name).copy()
         return out
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -203,14 +255,18 @@ class _Checkpointed:
             getattr(self, name).load_arrays(name, arrays)
         for name in self.VOCABS:
             setattr(self, name, Vocab(list(arrays[f"vocab.{name}"])))
+        for name in self.ARRAYS:
+            setattr(self, name, arrays[f"array.{name}"].copy())
 
 
 class UserSide(_Checkpointed):
     """State and kernel driver for features keyed by the searching account."""
 
-    def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0) -> None:
+    def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0,
+                 sweep_window_days: float = 10.0) -> None:
         self.burst_tau = burst_tau_h * NS_HOUR
         self.far_tau = far_tau_h * NS_HOUR
+        self.sweep_window = int(sweep_window_days * NS_DAY)
         self.daily_alpha = daily_alpha
         self.users = Vocab()
         self.agencies = Vocab()
@@ -228,12 +284,17 @@ class UserSide(_Checkpointed):
             "nocase": (np.float64, 0.0), "case": (np.float64, 0.0),
         }, keyed=True)
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
+        # keyed by user and the searched plate's row in the reference's links
+        self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0)}, keyed=True)
+        # per row: when any of these users last looked the plate up; spares most lookups in ``linked``
+        self.row_last = np.zeros(0, dtype=np.int64)
 
     def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, explained: np.ndarray,
-            has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray) -> np.ndarray:
+            has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray, links: Links) -> np.ndarray:
         """Features for one batch in time order, one row per feature (``USER_FEATURES``); updates the state.
 
-        ``person`` and ``site`` are empty where a search has none.
+        ``person`` and ``site`` are empty where a search has none; ``linked`` is each
+        search's row in ``links`` (-1 where the plate is linked to nothing).
         """
         n = len(t)
         u = self.users.encode(user)
@@ -245,70 +306,73 @@ class UserSide(_Checkpointed):
         # room for a new key from every search that has the entity: the kernel cannot grow a table
         self.pair.reserve(self.pair.size + np.count_nonzero(p >= 0))
         self.site.reserve(self.site.size + np.count_nonzero(s >= 0))
+        self.linked.reserve(self.linked.size + np.count_nonzero(linked >= 0))
+        rows = len(links.start) - 1
+        if len(self.row_last) != rows:
+            if len(self.row_last):
+                raise ValueError(f"the feature state was built with {len(self.row_last):,} linked plates, the reference "
+                                 f"has {rows:,}: reference files changed since the state was saved")
+            self.row_last = np.full(rows, -1, dtype=np.int64)
         out = np.zeros((len(USER_FEATURES), n))
         out[USER_FEATURES.index("net_mean")] = np.nan
-        U, A, P, S = self.user.data, self.agency.data, self.pair.data, self.site.data
-        self.pair.size, self.site.size = user_kernel(
-            t, u, a, p, s, explained, has_case, log_net, far, out,
+        U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
+        self.pair.size, self.site.size, self.linked.size = user_kernel(
+            t, u, a, p, s, explained, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], A["daily"], A["n"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
-            float(self.burst_tau), self.daily_alpha, float(self.far_tau),
+            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], self.row_last, links.start, links.near,
+            float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window,
         )
         return out
 
-    TABLES = ("user", "agency", "pair", "site")
+    TABLES = ("user", "agency", "pair", "site", "linked")
     VOCABS = ("users", "agencies", "plates", "sites")
+    ARRAYS = ("row_last",)
 
 
 class TargetSide(_Checkpointed):
     """State and kernel driver for features keyed by the plate searched."""
 
-    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, sweep_tau_days: float = 10.0,
-                 swarm_tau_days: float = 4.0) -> None:
+    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, swarm_tau_days: float = 4.0) -> None:
         self.window = int(window_days * NS_DAY)
         self.tau = tau_days * NS_DAY
         self.swarm_tau = swarm_tau_days * NS_DAY
-        self.sweep_tau = sweep_tau_days * NS_DAY
         self.plates = Vocab()
         self.users = Vocab()
         self.agencies = Vocab()
-        self.circles = Vocab()
         self.plate = Table({
             "n": (np.float64, 0.0), "users": (np.float64, 0.0), "agencies": (np.float64, 0.0),
             "cover": (np.float64, 0.0), "total": (np.float64, 0.0), "last": (np.int64, -1),
         })
         self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
         self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
-        self.user_circle = Table({"plates": (np.float64, 0.0), "last": (np.int64, -1)}, keyed=True)
 
-    def run(self, t: np.ndarray, plate: Keys, user: Keys, agency: Keys, circle: Keys, covered: np.ndarray) -> np.ndarray:
+    def run(self, t: np.ndarray, plate: Keys, user: Keys, agency: Keys, covered: np.ndarray) -> np.ndarray:
         """Features for one batch in time order, one row per feature (``TARGET_FEATURES``); updates the state.
 
-        ``plate`` and ``circle`` are empty where a search has none.
+        ``plate`` is empty where a search has none.
         """
         n = len(t)
         p = self.plates.encode(plate, blank=False)
         u = self.users.encode(user)
         a = self.agencies.encode(agency)
-        c = self.circles.encode(circle, blank=False)
         self.plate.reserve(len(self.plates)); self.plate.size = len(self.plates)
         # room for a new key from every search that has the entity: the kernel cannot grow a table
         searched = np.count_nonzero(p >= 0)
-        for table, keys in ((self.plate_user, searched), (self.plate_agency, searched), (self.user_circle, np.count_nonzero(c >= 0))):
-            table.reserve(table.size + keys)
+        for table in (self.plate_user, self.plate_agency):
+            table.reserve(table.size + searched)
         out = np.zeros((len(TARGET_FEATURES), n))
-        P, PU, PA, UC = self.plate.data, self.plate_user.data, self.plate_agency.data, self.user_circle.data
-        self.plate_user.size, self.plate_agency.size, self.user_circle.size = target_kernel(
-            t, p, u, a, c, covered, out,
+        P, PU, PA = self.plate.data, self.plate_user.data, self.plate_agency.data
+        self.plate_user.size, self.plate_agency.size = target_kernel(
+            t, p, u, a, covered, out,
             P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"],
             self.plate_user.slots.table, self.plate_user.size, PU["last"],
             self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
-            self.user_circle.slots.table, self.user_circle.size, UC["plates"], UC["last"],
-            self.window, float(self.tau), float(self.sweep_tau), float(self.swarm_tau),
+            self.window, float(self.tau), float(self.swarm_tau),
         )
         return out
 
-    TABLES = ("plate", "plate_user", "plate_agency", "user_circle")
-    VOCABS = ("plates", "users", "agencies", "circles")
+    TABLES = ("plate", "plate_user", "plate_agency")
+    VOCABS = ("plates", "users", "agencies")

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import BallTree
 
 from detector.schema import REFERENCE_FILES, SITE_CATEGORIES, normalize_plates
@@ -23,7 +21,9 @@ from detector.validate import InputError
 EARTH_RADIUS_M = 6_371_008.8
 # Links that tie plates into one circle of people; employers link too many strangers.
 CIRCLE_KINDS = ("household", "associate", "co_travel")
-MAX_CIRCLE = 40
+# A household linked to more households than this is a hub (a fleet, a shared address):
+# its links say nothing about one family's circle.
+MAX_LINKS = 12
 
 
 def _read_table(path: Path, name: str) -> pd.DataFrame:
@@ -63,7 +63,19 @@ class PlateFacts:
     registered: np.ndarray  # in the vehicle register
     owner: np.ndarray  # code of the owner's surname in ``Reference.surname_codes``, -1 if none is known
     households: np.ndarray  # households carrying that surname (of the empty one where none is known; 10**9 if none)
-    circle: np.ndarray  # index into ``Reference.circle_ids``, -1 if in no circle
+    linked: np.ndarray  # row of the plate in ``Reference.links``, -1 if nothing links it to another plate
+
+
+@dataclass(frozen=True, eq=False)
+class Links:
+    """The linked plates of each plate, compressed by row: a plate with row ``r`` (``row`` by
+    code in the reference's plate index, -1 for a plate linked to nothing) is linked to the
+    plates of rows ``near[start[r]:start[r + 1]]``. ``person[r]`` names the plate's household."""
+
+    row: np.ndarray
+    start: np.ndarray
+    near: np.ndarray
+    person: np.ndarray
 
 
 @dataclass
@@ -86,7 +98,6 @@ class Reference:
         self.user_surname: dict[str, str] = _mapping(self.users["user_id"], self.users["surname"].str.strip().str.upper())
         self.agency_state: dict[str, str] = _mapping(self.agencies["agency"], self.agencies["state"].str.upper())
         self.agency_kind: dict[str, str] = _mapping(self.agencies["agency"], self.agencies["kind"].str.lower())
-        self.plate_circle = self._circles()
         owners = self.vehicles.assign(surname=self.vehicles["owner_surname"].str.strip().str.upper())
         # households carrying the surname: a match on a rare name is telling, on a common one it is chance
         self.surname_households: dict[str, int] = owners.groupby("surname")["household_id"].nunique().to_dict()
@@ -100,18 +111,18 @@ class Reference:
 
     def _index_plates(self) -> None:
         """The per-plate facts as arrays under one compiled plate index (see ``plate_facts``)."""
-        plates = list(dict.fromkeys([*self.plate_surname, *self.plate_circle]))
+        related = [*self.relations["plate_a"], *self.relations["plate_b"]]
+        plates = list(dict.fromkeys([*self.plate_surname, *self.plate_household, *related]))
         self._plates = Vocab(plates)
-        self.circle_ids: list[str] = list(dict.fromkeys(self.plate_circle.values()))
-        circle_code = {c: i for i, c in enumerate(self.circle_ids)}
         self.surname_codes: dict[str, int] = {name: i for i, name in enumerate(dict.fromkeys(self.plate_surname.values())) if name}
         owners = [self.plate_surname.get(p) for p in plates]
+        self.links = self._links()
         # a last row for plates the reference does not know
         self._facts = PlateFacts(
             registered=np.array([o is not None for o in owners] + [False]),
             owner=np.array([self.surname_codes.get(o, -1) if o else -1 for o in owners] + [-1], dtype=np.int64),
             households=np.array([self.surname_households.get(o or "", 10**9) for o in [*owners, None]], dtype=np.float64),
-            circle=np.array([circle_code.get(self.plate_circle.get(p, ""), -1) for p in plates] + [-1], dtype=np.int64),
+            linked=np.append(self.links.row, -1),
         )
 
     def plate_facts(self, plates: list[str]) -> PlateFacts:
@@ -119,27 +130,40 @@ class Reference:
         at = self._plates.find(plates)
         at[at < 0] = len(self._plates)
         f = self._facts
-        return PlateFacts(registered=f.registered[at], owner=f.owner[at], households=f.households[at], circle=f.circle[at])
+        return PlateFacts(registered=f.registered[at], owner=f.owner[at], households=f.households[at], linked=f.linked[at])
 
-    def _circles(self) -> dict[str, str]:
-        """Plate -> circle id: households joined by household/associate/co-travel links."""
-        pairs = [self.vehicles[["plate", "household_id"]].rename(columns={"household_id": "other"})]
-        pairs[0] = pairs[0].assign(other="hh:" + pairs[0]["other"])
+    def _links(self) -> Links:
+        """Each plate's circle: the plates of its household and of the households linked to it.
+
+        One hop between households (household, associate and co-travel links), not the
+        connected component: links of a whole region chain into one giant component,
+        which would make everyone everyone's associate.
+        """
+        plates = self._plates
+        if not len(plates):
+            return Links(row=np.zeros(0, np.int64), start=np.zeros(1, np.int64), near=np.zeros(0, np.int64),
+                         person=np.zeros(0, dtype=object))
+        home = pd.DataFrame({"plate": pd.Series(plates.values, dtype=str), "code": np.arange(len(plates))})
+        home["hh"] = ("hh:" + home["plate"].map(self.plate_household)).fillna("plate:" + home["plate"])
         rel = self.relations[self.relations["kind"].str.lower().isin(CIRCLE_KINDS)]
-        pairs.append(rel[["plate_a", "plate_b"]].rename(columns={"plate_a": "plate", "plate_b": "other"}))
-        edges = pd.concat(pairs, ignore_index=True)
-        edges = edges[(edges["plate"] != "") & (edges["other"] != "") & (edges["other"] != "hh:")]
-        if edges.empty:
-            return {}
-        nodes, codes = np.unique(np.concatenate([edges["plate"].to_numpy(str), edges["other"].to_numpy(str)]), return_inverse=True)
-        a, b = codes[: len(edges)], codes[len(edges):]
-        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes), len(nodes)))
-        _, comp = connected_components(graph, directed=False)
-        sizes = np.bincount(comp)
-        is_plate = ~np.char.startswith(nodes.astype(str), "hh:")
-        plate_sizes = np.bincount(comp[is_plate], minlength=len(sizes))
-        keep = is_plate & (plate_sizes[comp] >= 2) & (plate_sizes[comp] <= MAX_CIRCLE)
-        return {str(p): f"c{c}" for p, c in zip(nodes[keep], comp[keep])}
+        hh_of = home.set_index("plate")["hh"]
+        a, b = rel["plate_a"].map(hh_of), rel["plate_b"].map(hh_of)
+        edges = pd.DataFrame({"hh": pd.concat([a, b]), "other": pd.concat([b, a])}, dtype=str).drop_duplicates()
+        edges = edges[edges["hh"] != edges["other"]]
+        degree = edges["hh"].value_counts()
+        hubs = degree.index[degree > MAX_LINKS]
+        edges = edges[~edges["hh"].isin(hubs) & ~edges["other"].isin(hubs)]
+        known = home[home["plate"] != ""]
+        own = known[["hh"]].drop_duplicates().assign(other=lambda f: f["hh"])
+        pairs = known[["code", "hh"]].merge(pd.concat([own, edges], ignore_index=True), on="hh")
+        pairs = pairs.merge(known[["code", "hh"]].rename(columns={"code": "near", "hh": "other"}), on="other")
+        pairs = pairs.loc[pairs["code"] != pairs["near"], ["code", "near"]].drop_duplicates().sort_values(["code", "near"])
+        codes, starts = np.unique(pairs["code"].to_numpy(np.int64), return_index=True)
+        row = np.full(len(plates), -1, dtype=np.int64)
+        row[codes] = np.arange(len(codes))
+        person = home["hh"].where(~home["hh"].str.startswith("plate:"), home["plate"]).to_numpy(dtype=object)[codes]
+        return Links(row=row, start=np.append(starts, len(pairs)).astype(np.int64), near=row[pairs["near"].to_numpy(np.int64)],
+                     person=person)
 
     def sites_near(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each point, the nearest sensitive site whose circle overlaps the search circle.
@@ -162,6 +186,7 @@ class Reference:
         site[np.flatnonzero(ok)[hit]] = idx[hit]
         dist[np.flatnonzero(ok)] = d_m
         return site, dist
+
 
 
 def lookup(keys: Keys, table: dict, default: object = "") -> list:

@@ -95,9 +95,13 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # a case number on any lookup of this person ties the others to an investigation in part
     S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * discount
 
-    # own or same-surname plates: strong when the surname is rare
+    # own or same-surname plates: strong when the surname is rare, or when the user keeps coming
+    # back to that family on other days with nothing explaining it (an officer's own household
+    # under a common name looks like that, a stranger's rarely does)
     surname = f["surname_match"].astype(bool)
-    rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35)
+    unexplained_share = f["up_nocase"] / np.maximum(count, 1)
+    returns = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85) * (f["up_days"] >= 2) * (f["up_case"] == 0)
+    rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35 + 0.65 * returns)
     S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * discount
 
     # several plates of one household or circle of associates by one user

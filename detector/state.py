@@ -227,6 +227,20 @@ def slot_of(table, key, size):  # pragma: no cover - compiled
         b = (b + 1) & mask
 
 
+@njit(cache=True, inline="always")
+def find_slot(table, key):  # pragma: no cover - compiled
+    """The slot of ``key``, or -1 if the table does not hold it (nothing is added)."""
+    mask = table.shape[0] - 1
+    b = _bucket(key, mask)
+    while True:
+        k = table[b, 0]
+        if k == key:
+            return table[b, 1]
+        if k == EMPTY:
+            return -1
+        b = (b + 1) & mask
+
+
 @njit(cache=True)
 def _insert(table, keys, slots):  # pragma: no cover - compiled
     for i in range(keys.shape[0]):

@@ -7,15 +7,17 @@ other instances is brought forward instead of rebuilt.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from detector.schema import FIELDS, plain_columns
+from detector.schema import FIELDS, INTEGER_FIELDS, ts_ns
 
 metadata = sa.MetaData()
 
@@ -222,24 +224,94 @@ def save_alerts(conn: Connection, records: list[dict]) -> None:
 
 
 def save_scores(conn: Connection, frame: pd.DataFrame) -> None:
-    rows = [
-        {"search_id": s, "score": float(v), "flagged": bool(f), "alert_id": a or None}
-        for s, v, f, a in zip(frame["search_id"], frame["score"], frame["flagged"], frame["alert_id"])
-    ]
-    for start in range(0, len(rows), 5000):
-        _upsert(conn, scores, rows[start:start + 5000], "search_id")
+    """Upsert scores by ``search_id`` (where a frame repeats one, its last row wins)."""
+    frame = frame.drop_duplicates("search_id", keep="last")
+    _bulk_upsert(conn, scores, {
+        "search_id": frame["search_id"].tolist(), "score": frame["score"].to_numpy(dtype=np.float64).tolist(),
+        "flagged": frame["flagged"].to_numpy(dtype=bool).tolist(), "alert_id": _text(frame["alert_id"]),
+    }, "search_id")
 
 
 def save_searches(conn: Connection, frame: pd.DataFrame) -> None:
     """Upsert canonical search rows (a batch, spec section 1) by ``search_id``; empty values become NULL."""
-    for start in range(0, len(frame), 5000):
-        chunk = frame.iloc[start:start + 5000]
-        columns = plain_columns(chunk, ts=lambda v: v.to_pydatetime())
-        for f in FIELDS:
-            if f.kind == "str" and not f.required:
-                columns[f.name] = [v if v != "" else None for v in columns[f.name]]
-        rows = [dict(zip(columns, row)) for row in zip(*columns.values())]
-        _upsert(conn, searches, rows, "search_id")
+    frame = frame.drop_duplicates("search_id", keep="last")
+    columns: dict[str, list] = {}
+    for f in FIELDS:
+        col = frame[f.name]
+        if f.kind == "str":
+            columns[f.name] = col.tolist() if f.required else _text(col)
+        elif f.kind == "ts":
+            columns[f.name] = _times(col, conn.dialect.name)
+        else:
+            columns[f.name] = _numbers(col, whole=f.name in INTEGER_FIELDS)
+    _bulk_upsert(conn, searches, columns, "search_id")
+
+
+# Bulk writes: a stream stores every search and score it handles, so these are built
+# column-wise as the driver's own values and handed to the driver without SQLAlchemy's
+# per-row parameter processing (several times the cost of the insert itself).
+SQLITE_VARIABLES = 32766  # parameters one SQLite statement takes (since SQLite 3.32)
+
+
+def _bulk_upsert(conn: Connection, table: sa.Table, columns: dict[str, list], key: str) -> None:
+    """Insert or replace rows (``columns`` of driver values, unique keys) by primary key.
+
+    PostgreSQL gets them by COPY into a temporary table and one INSERT .. SELECT; SQLite,
+    which has no COPY, in statements of as many rows as it takes parameters.
+    """
+    names = list(columns)
+    rows = list(zip(*columns.values()))
+    if not rows:
+        return
+    update = ", ".join(f"{n} = excluded.{n}" for n in names if n != key)
+    listed = ", ".join(names)
+    if conn.dialect.name != "postgresql":
+        # many rows per statement: the driver releases the GIL per statement, not per row
+        per = max(1, SQLITE_VARIABLES // len(names))
+        one = f"({', '.join('?' * len(names))})"
+        for start in range(0, len(rows), per):
+            chunk = rows[start:start + per]
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({listed}) VALUES {', '.join([one] * len(chunk))} "
+                                 f"ON CONFLICT ({key}) DO UPDATE SET {update}", tuple(itertools.chain.from_iterable(chunk)))
+        return
+    staging = f"_bulk_{table.name}"
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table.name})")
+        with cur.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM {staging} "
+                    f"ON CONFLICT ({key}) DO UPDATE SET {update}")
+        cur.execute(f"TRUNCATE {staging}")
+
+
+def _text(col: pd.Series) -> list:
+    """Strings, with None for empty ones."""
+    values = col.to_numpy(dtype=object)
+    values[values == ""] = None
+    return values.tolist()
+
+
+def _numbers(col: pd.Series, whole: bool) -> list:
+    """Floats (or ints for whole-number fields), with None for NaN."""
+    values = col.to_numpy(dtype=np.float64)
+    missing = np.isnan(values)
+    out = (np.where(missing, 0, values).astype(np.int64) if whole else values).astype(object)
+    out[missing] = None
+    return out.tolist()
+
+
+def _times(col: pd.Series, dialect: str) -> list:
+    """UTC times to the microsecond, with None for NaT: for SQLite in SQLAlchemy's own text form
+    (``DateTime`` columns there are text), for PostgreSQL with the zone spelled out."""
+    micros = ts_ns(col).astype("datetime64[ns]").astype("datetime64[us]")
+    text = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ")
+    if dialect == "postgresql":
+        text = np.char.add(text, "+00:00")
+    out = text.astype(object)
+    out[np.isnat(micros)] = None
+    return out.tolist()
 
 
 def load_alerts(engine: Engine) -> list[dict]:

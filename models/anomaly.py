@@ -24,13 +24,15 @@ _LOG = {"day_count", "daily_mean", "burst", "burst_nocase", "up_count", "up_days
         "site_days", "far_burst", "plate_users", "circle_plates", "networks"}
 
 
-def feature_matrix(ctx: pd.DataFrame) -> np.ndarray:
+def feature_matrix(ctx: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """The model's inputs of ``ctx``, or of its ``rows`` only: taking rows of the model's few
+    columns, not of the whole context frame (dozens of columns, strings among them)."""
     cols = []
     for name in MODEL_FEATURES:
         v = ctx[name].to_numpy(dtype=np.float64)
-        v = np.nan_to_num(v, nan=0.0)
+        v = np.nan_to_num(v if rows is None else v[rows], nan=0.0)
         cols.append(np.log1p(np.maximum(v, 0.0)) if name in _LOG else v)
-    return np.column_stack(cols) if cols else np.zeros((len(ctx), 0))
+    return np.column_stack(cols)
 
 
 @dataclass
@@ -61,7 +63,10 @@ class AnomalyModel:
 
     def anomaly(self, ctx: pd.DataFrame) -> np.ndarray:
         """0 for the bulk of training behaviour, rising to 1 beyond its 99.95th percentile."""
-        raw = -self.forest_.score_samples(feature_matrix(ctx))
+        return self._scale(feature_matrix(ctx))
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        raw = -self.forest_.score_samples(X)
         return np.clip((raw - self.q_low_) / max(self.q_high_ - self.q_low_, 1e-9), 0.0, 1.0)
 
     def score_searches(self, ctx: pd.DataFrame, pattern_strength: np.ndarray | None = None) -> np.ndarray:
@@ -70,6 +75,5 @@ class AnomalyModel:
         out = np.zeros(len(ctx))
         rows = np.arange(len(ctx)) if pattern_strength is None else np.flatnonzero(pattern_strength > 0)
         if len(rows):
-            out[rows] = self.anomaly(ctx.iloc[rows])
+            out[rows] = self._scale(feature_matrix(ctx, rows))
         return out
-

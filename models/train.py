@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -23,39 +24,77 @@ class TooFewSearches(ValueError):
     """A history too short to learn what is usual from."""
 
 
+class History:
+    """The featured searches a model learns what is usual from, gathered batch by batch.
+
+    It takes the frames of ``Detector.features`` in log order, whether from a training
+    pass of its own (``fit_model``) or from a replay that goes on to score those same
+    frames: the same searches give the same model either way. ``limit`` keeps only the
+    log's first that many searches as fed (oldest first, see ``open_searches``), so that
+    a huge log need not be read twice. Beyond ``sample_rows`` a uniform sample is kept,
+    drawn per batch in proportion with a fixed seed, so the same data always gives the
+    same model.
+    """
+
+    def __init__(self, limit: int | None = None, sample_rows: int = SAMPLE_ROWS, seed: int = 0) -> None:
+        self.limit = limit
+        self.sample_rows = sample_rows
+        self.seed = seed
+        self.searches = 0
+        self._rng = np.random.default_rng(seed)
+        self._parts: list[pd.DataFrame] = []
+        self._first: int | None = None
+        self._last: int | None = None
+
+    @property
+    def full(self) -> bool:
+        """Whether ``limit`` searches are in: later batches would add nothing."""
+        return self.limit is not None and self.searches >= self.limit
+
+    def add(self, ctx: pd.DataFrame) -> None:
+        """Learn from one featured batch, or from its first searches where it crosses ``limit``."""
+        taken = np.ones(len(ctx), dtype=bool)
+        if self.limit is not None and self.searches + len(ctx) > self.limit:
+            taken = ctx["input_pos"].to_numpy() < self.limit - self.searches
+        n = int(taken.sum())
+        if not n:
+            return
+        self.searches += n
+        keep = np.zeros(len(ctx), dtype=bool)
+        keep[taken] = self._rng.random(n) < min(1.0, self.sample_rows / self.searches * 2)
+        self._parts.append(ctx.loc[keep, list(MODEL_FEATURES)])  # only the model's columns: the context is wide
+        t = ctx["t"].to_numpy()[taken]
+        self._first = int(t.min()) if self._first is None else min(self._first, int(t.min()))
+        self._last = int(t.max()) if self._last is None else max(self._last, int(t.max()))
+
+    def fit(self) -> ModelBundle:
+        """The model of what was added; ``TooFewSearches`` below ``MIN_SEARCHES``."""
+        if self.searches < MIN_SEARCHES:
+            raise TooFewSearches(f"{self.searches:,} searches, too few to fit the anomaly model (at least {MIN_SEARCHES})")
+        sample = pd.concat(self._parts, ignore_index=True)
+        if len(sample) > self.sample_rows:
+            sample = sample.sample(self.sample_rows, random_state=self.seed)
+        model = AnomalyModel(random_state=self.seed).fit(sample)
+        first, last = (pd.Timestamp(t, tz="UTC").isoformat() for t in (self._first, self._last))
+        return ModelBundle(model=model, features=MODEL_FEATURES, versions=current_versions(),
+                           training_range=(first, last), searches=self.searches)
+
+
 def fit_model(dataset: str | Path, reference: Reference, policy: Policy, fmt: str | None = None,
               agency: str | None = None, sample_rows: int = SAMPLE_ROWS, seed: int = 0,
               limit: int | None = None) -> ModelBundle:
-    """Run the detector's feature stages over ``dataset`` and fit on a uniform sample of searches.
-
-    The sample is drawn per batch in proportion, with a fixed seed, so the same data
-    always gives the same model. ``limit`` stops after that many searches: enough
-    history to learn what is usual, without a second full pass over a huge log.
-    """
+    """Run the detector's feature stages over ``dataset`` and fit on its ``History`` (see there)."""
     detector = Detector(reference, policy)
     dedup = Deduplicator()
-    rng = np.random.default_rng(seed)
-    parts: list[pd.DataFrame] = []
-    seen = 0
-    first = last = None
-    for batch in open_searches(dataset, RejectCounter(), fmt, agency):
-        batch = dedup(batch)
-        if batch.empty:
-            continue
-        ctx = detector.features(batch)
-        seen += len(ctx)
-        keep = rng.random(len(ctx)) < min(1.0, sample_rows / max(seen, 1) * 2)
-        parts.append(ctx.loc[keep, list(MODEL_FEATURES)])
-        lo, hi = batch["ts"].min(), batch["ts"].max()
-        first = lo if first is None else min(first, lo)
-        last = hi if last is None else max(last, hi)
-        if limit is not None and seen >= limit:
-            break
-    if seen < MIN_SEARCHES:
-        raise TooFewSearches(f"{dataset}: {seen} searches, too few to fit the anomaly model (at least {MIN_SEARCHES})")
-    sample = pd.concat(parts, ignore_index=True)
-    if len(sample) > sample_rows:
-        sample = sample.sample(sample_rows, random_state=seed)
-    model = AnomalyModel(random_state=seed).fit(sample)
-    return ModelBundle(model=model, features=MODEL_FEATURES, versions=current_versions(),
-                       training_range=(first.isoformat(), last.isoformat()), searches=seen)
+    history = History(limit, sample_rows, seed)
+    with closing(open_searches(dataset, RejectCounter(), fmt, agency)) as batches:  # closing: a full history stops early
+        for batch in batches:
+            batch = dedup(batch)
+            if not batch.empty:
+                history.add(detector.features(batch))
+            if history.full:
+                break
+    try:
+        return history.fit()
+    except TooFewSearches as exc:
+        raise TooFewSearches(f"{dataset}: {exc}") from None

@@ -17,7 +17,6 @@ import dataclasses
 import io
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,23 +64,6 @@ def decode_state(blob: bytes) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, meta
 
 
-def frame_to_arrays(frame: pd.DataFrame, prefix: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """A frame as named arrays plus its dtypes, so that it comes back with the same dtypes."""
-    arrays = {f"{prefix}.{c}": frame[c].to_numpy() for c in frame.columns}
-    return arrays, {c: str(frame[c].dtype) for c in frame.columns}
-
-
-def frame_from_arrays(arrays: dict[str, np.ndarray], prefix: str, dtypes: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: column(arrays[f"{prefix}.{c}"], d) for c, d in dtypes.items()})
-
-
-def column(values, dtype: str) -> np.ndarray | pd.Series:
-    """One column rebuilt with its recorded dtype (``str`` columns stay pandas strings)."""
-    if dtype in ("float64", "int64", "bool", "int32", "uint64"):
-        return np.asarray(values, dtype=dtype)
-    return pd.Series(values, dtype=dtype)
-
-
 def alerter_state(alerter: Alerter) -> list[dict]:
     """Open episodes as plain JSON values (floats round-trip exactly through ``json``)."""
     return [dataclasses.asdict(a) for a in alerter.open.values()]
@@ -99,10 +81,17 @@ class TaskCheckpoint:
     partition: int
     expected_offset: int | None  # next_offset in the store when the task last loaded or committed it
     next_offset: int
-    state: bytes
+    arrays: dict[str, np.ndarray]  # the task's state, as copies taken at the snapshot
+    meta: dict
     searches: list[pd.DataFrame] = field(default_factory=list)  # canonical rows, for the dashboard's evidence pages
     scores: list[pd.DataFrame] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)
+    state: bytes | None = None  # ``arrays`` and ``meta`` encoded, by ``commit``: off the thread that processes
+
+    def encoded(self) -> bytes:
+        if self.state is None:
+            self.state = encode_state(self.arrays, self.meta)
+        return self.state
 
 
 class Conflict(Exception):
@@ -118,10 +107,10 @@ class CheckpointStore:
 
     Commit order (each step only after the one before succeeded):
 
-    1. ``send_outputs`` hands every alert record to Kafka, then ``flush`` waits until
-       Kafka has every message the batch produced (repartition rows, alerts, DLQ).
-    2. One store transaction: per task, compare-and-set of its checkpoint row
-       (next offset and state), then its searches, scores and alerts.
+    1. The caller hands every alert record to Kafka and waits until Kafka has every
+       message the batches produced (repartition rows, alerts, DLQ).
+    2. ``commit``: one store transaction; per task, compare-and-set of its checkpoint
+       row (next offset and state); then the searches, scores and alerts of them all.
     3. The caller commits group offsets to Kafka; they only serve lag monitoring.
 
     A task whose compare-and-set fails is left out and reported, the others commit.
@@ -145,18 +134,16 @@ class CheckpointStore:
             row = conn.execute(sa.select(c.next_offset, c.state).where(self._where(topic, partition))).first()
         return (int(row[0]), row[1]) if row else None
 
-    def commit(self, entries: list[TaskCheckpoint], send_outputs: Callable[[list[dict]], None],
-               flush: Callable[[], None]) -> list[TaskCheckpoint]:
-        """Commit ``entries`` in the documented order; returns the ones that conflicted."""
-        send_outputs([a for e in entries for a in e.alerts])
-        flush()
+    def commit(self, entries: list[TaskCheckpoint]) -> list[TaskCheckpoint]:
+        """Step 2 for ``entries``; returns the ones that conflicted."""
         conflicts: list[TaskCheckpoint] = []
         pending = list(entries)
         while pending:
             try:
                 with self.engine.begin() as conn:
                     for entry in pending:
-                        self._write(conn, entry)
+                        self._claim(conn, entry)
+                    _save_outputs(conn, pending)
                 return conflicts
             except Conflict as exc:
                 log.warning("checkpoint of %s was committed by another instance; reloading it", exc)
@@ -164,9 +151,10 @@ class CheckpointStore:
                 pending.remove(exc.entry)
         return conflicts
 
-    def _write(self, conn: Connection, entry: TaskCheckpoint) -> None:
+    def _claim(self, conn: Connection, entry: TaskCheckpoint) -> None:
+        """Compare-and-set of the task's checkpoint row; raises ``Conflict`` if another instance moved it."""
         table = store.checkpoints
-        values = {"next_offset": entry.next_offset, "state": entry.state, "updated_at": sa.func.now()}
+        values = {"next_offset": entry.next_offset, "state": entry.encoded(), "updated_at": sa.func.now()}
         if entry.expected_offset is None:
             insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
             stmt = insert(table).values(group_id=self.group, topic=entry.topic, partition=entry.partition, **values)
@@ -178,9 +166,14 @@ class CheckpointStore:
             done = conn.execute(stmt).rowcount
         if done != 1:
             raise Conflict(entry)
-        for frame in entry.searches:
-            store.save_searches(conn, frame)
-        for frame in entry.scores:
-            store.save_scores(conn, frame)
-        if entry.alerts:
-            store.save_alerts(conn, entry.alerts)
+
+
+def _save_outputs(conn: Connection, entries: list[TaskCheckpoint]) -> None:
+    """Every task's searches, scores and alerts written together: the bulk writes cost per call, not per row."""
+    for rows, save in (([f for e in entries for f in e.searches], store.save_searches),
+                       ([f for e in entries for f in e.scores], store.save_scores)):
+        if rows:
+            save(conn, rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True))
+    alerts = [a for e in entries for a in e.alerts]
+    if alerts:
+        store.save_alerts(conn, alerts)

@@ -15,23 +15,33 @@ from detector.engine import BatchResult, Detector
 from detector.validate import Deduplicator
 
 
+def progress_bar(enabled: bool) -> tqdm:
+    """One bar for a whole replay, in searches read. The reading of a newest-first file
+    (``streams.order``), the model's learning and the scoring each relabel it; the first
+    resets it to count against the file's total."""
+    return tqdm(unit=" searches", desc="scoring", disable=not enabled, mininterval=0.5, leave=False)
+
+
 def run_batches(
     batches: Iterable[pd.DataFrame],
     detector: Detector,
     on_result: Callable[[pd.DataFrame, BatchResult], None],
     dedup: Deduplicator | None = None,
-    progress: bool = True,
+    progress: tqdm | None = None,
 ) -> int:
-    """Feed every batch through the detector; returns the number of searches scored."""
+    """Feed every batch through the detector; returns the number of searches scored.
+
+    ``progress`` counts the searches read, duplicates included, so that it ends at the
+    total a newest-first file's reading set.
+    """
     scored = 0
-    with tqdm(unit=" searches", desc="scoring", disable=not progress, mininterval=0.5, leave=False) as bar:
-        for batch in batches:
-            if dedup is not None:
-                batch = dedup(batch)
-            if batch.empty:
-                continue
-            result = detector.process(batch)
-            on_result(batch, result)
+    for batch in batches:
+        read = len(batch)
+        if dedup is not None:
+            batch = dedup(batch)
+        if not batch.empty:
+            on_result(batch, detector.process(batch))
             scored += len(batch)
-            bar.update(len(batch))
+        if progress is not None:
+            progress.update(read)
     return scored

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from detector import store as store_mod
 from detector.engine import BatchResult, Detector
@@ -18,14 +21,17 @@ from detector.reference import Reference, load_reference
 from detector.report import ReportBuilder, RunInfo
 from detector.validate import Deduplicator, RejectFile
 from models.persist import load_model
-from models.train import TooFewSearches, fit_model
-from streams.loop import run_batches
+from models.train import History, TooFewSearches
+from streams.loop import progress_bar, run_batches
 from streams.vendor.agencies import agency_state
 from streams.sources import open_searches
 
 log = logging.getLogger(__name__)
-# History a retrospective audit learns "usual" from: the log's first searches, not a second full pass.
+# History a retrospective audit learns "usual" from: the log's earliest searches, not a second full pass.
 RETROSPECTIVE_SEARCHES = 250_000
+# Of which the model is fitted on a uniform sample: each of its trees sees only 512 searches,
+# and scoring the sample for the model's percentiles is most of the fit's cost.
+RETROSPECTIVE_SAMPLE = 100_000
 
 
 def home_state(reference: Reference, agency: str | None = None) -> str | None:
@@ -70,7 +76,12 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store.
 
     Without ``model``, the anomaly model is first fitted on the replayed data itself
-    (a retrospective audit: the history judges itself), unless ``retrospective`` is off.
+    (a retrospective audit: the history judges itself), unless ``retrospective`` is off:
+    on the log's earliest ``RETROSPECTIVE_SEARCHES`` searches (batches come oldest first
+    whatever the file's order, see ``open_searches``), whose featured batches are
+    kept until the model is fitted and then scored with it: one pass over the log, and
+    every search scores exactly as under ``model`` = ``fit_model(dataset, ...,
+    sample_rows=RETROSPECTIVE_SAMPLE, limit=RETROSPECTIVE_SEARCHES)``, a second pass.
     With ``report``, also writes the auditor's HTML report there, built from every batch.
     ``store_searches`` keeps every search in the store too, which the dashboard's evidence
     pages (timelines, plate histories, raw rows) read.
@@ -81,19 +92,11 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
     pol: Policy = load_policy(policy, home_state(reference, agency))
     summary = ReplaySummary(policy=f"{pol.name}" + (f" (home state {pol.state})" if pol.state else ""))
+    bundle = None
     if model is not None:
         bundle = load_model(model)
         summary.model = f"{model} (trained {bundle.training_range[0][:10]} to {bundle.training_range[1][:10]})"
-    elif retrospective:
-        try:
-            bundle = fit_model(dataset, reference, pol, fmt, agency, limit=RETROSPECTIVE_SEARCHES)
-            summary.model = (f"fitted on the replayed data itself, its first {bundle.searches:,} searches "
-                             "(retrospective audit; pass --model to score against a trained history)")
-        except TooFewSearches as exc:
-            bundle = None
-            summary.model = f"none ({exc})"
     else:
-        bundle = None
         summary.model = "none"
     detector = Detector(reference, pol, fusion=fusion, model=bundle)
     alerts: dict[str, dict] = {}
@@ -115,7 +118,11 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
 
     with RejectFile(out / "rejects.csv") as rejects:
         try:
-            summary.scored = run_batches(open_searches(dataset, rejects, fmt, agency), detector, on_result, dedup, progress)
+            with progress_bar(progress) as bar, closing(open_searches(dataset, rejects, fmt, agency, progress=bar)) as batches:
+                if model is None and retrospective:
+                    summary.scored = _learn_then_score(batches, detector, dedup, on_result, summary, bar)
+                bar.set_description_str("scoring")
+                summary.scored += run_batches(batches, detector, on_result, dedup, bar)
         finally:
             writer.close()
         summary.rejected = rejects.count
@@ -134,3 +141,42 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
                       duplicates=summary.duplicates, model=summary.model, outputs=[scores_name, "alerts.jsonl", "rejects.csv"])
         summary.outputs.append(str(builder.write(report, records, run)))
     return summary
+
+
+def _learn_then_score(batches: Iterator[pd.DataFrame], detector: Detector, dedup: Deduplicator,
+                      on_result: Callable[[pd.DataFrame, BatchResult], None], summary: ReplaySummary,
+                      progress: tqdm) -> int:
+    """Fit ``detector``'s model on the log's earliest searches, then score their batches with it.
+
+    Takes batches from ``batches`` only until ``RETROSPECTIVE_SEARCHES`` are featured; the
+    rest of the log is left there for the usual run. Features are causal and the model
+    only reads them, so scoring a batch after later ones are featured changes nothing.
+    ``progress`` counts the searches featured, as ``run_batches`` counts the rest.
+    Returns the number of searches scored.
+    """
+    history = History(limit=RETROSPECTIVE_SEARCHES, sample_rows=RETROSPECTIVE_SAMPLE)
+    featured: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    progress.set_description_str("learning the model")
+    for batch in batches:
+        read = len(batch)
+        batch = dedup(batch)
+        if not batch.empty:
+            ctx = detector.features(batch)
+            history.add(ctx)
+            featured.append((batch, ctx))
+        progress.update(read)
+        if history.full:
+            break
+    progress.set_description_str("fitting the model")
+    try:
+        detector.model = history.fit()
+        summary.model = (f"fitted on the replayed data itself, its earliest {history.searches:,} searches "
+                         "(retrospective audit; pass --model to score against a trained history)")
+    except TooFewSearches as exc:
+        summary.model = f"none ({exc})"
+    scored = 0
+    while featured:
+        batch, ctx = featured.pop(0)
+        on_result(batch, detector.decide(ctx))
+        scored += len(batch)
+    return scored

@@ -1,15 +1,17 @@
-"""Choosing the reader for a searches source: canonical file or a vendor export."""
+"""Choosing the reader for a searches source (canonical file or a vendor export), fed oldest first."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from detector.schema import REQUIRED
 from detector.validate import RejectSink
-from streams.files import find_searches_file, read_searches
+from streams.files import CHUNK_ROWS, find_searches_file, read_searches
+from streams.order import oldest_first
 
 
 def is_canonical(path: Path) -> bool:
@@ -24,12 +26,18 @@ def is_canonical(path: Path) -> bool:
 
 
 def open_searches(path: str | Path, rejects: RejectSink, fmt: str | None = None, agency: str | None = None,
-                  chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
-    """Canonical batches from ``path``, sniffing the format from the header unless ``fmt`` forces it."""
-    p = find_searches_file(path)
-    kwargs = {"chunk_rows": chunk_rows} if chunk_rows else {}
-    if fmt == "canonical" or (fmt is None and is_canonical(p)):
-        return read_searches(p, rejects, **kwargs)
-    from streams.vendor import read_export
+                  chunk_rows: int | None = None, progress: tqdm | None = None) -> Generator[pd.DataFrame, None, None]:
+    """Canonical batches from ``path``, oldest first, sniffing the format from the header unless ``fmt`` forces it.
 
-    return read_export(p, rejects, format=fmt, agency=agency, **kwargs)
+    Oldest first whatever order the file lists them in (``streams.order.oldest_first``,
+    which ``progress`` is for): the detector's features are built from what came before.
+    """
+    p = find_searches_file(path)
+    rows = chunk_rows or CHUNK_ROWS
+    if fmt == "canonical" or (fmt is None and is_canonical(p)):
+        batches = read_searches(p, rejects, rows)
+    else:
+        from streams.vendor import read_export
+
+        batches = read_export(p, rejects, format=fmt, agency=agency, chunk_rows=rows)
+    return oldest_first(batches, rows, str(p), progress)

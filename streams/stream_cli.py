@@ -35,7 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="kafka-python's rebalance timeout: how long a group waits for members to join (default 30000)")
     p.add_argument("--session-timeout-ms", type=int, default=10_000,
                    help="how long a silent instance keeps its partitions (default 10000)")
-    p.add_argument("--max-poll-records", type=int, default=5000, help="messages per batch at most (default 5000)")
+    p.add_argument("--max-poll-records", type=int, default=20_000, help="messages per batch at most (default 20000)")
+    p.add_argument("--fetch-max-wait-ms", type=int, default=20,
+                   help="how long the broker may hold a fetch that finds nothing new; each of the three stage hops "
+                        "can wait that long (default 20)")
     p.add_argument("--log-interval", type=float, default=10.0, metavar="SECONDS", help="seconds between progress lines")
     p.set_defaults(handler=_stream)
 
@@ -67,7 +70,8 @@ def _settings(args: argparse.Namespace):
 
     extra = {}
     if getattr(args, "max_poll_interval_ms", None):
-        extra = {"max_poll_interval_ms": args.max_poll_interval_ms, "session_timeout_ms": args.session_timeout_ms}
+        extra = {"max_poll_interval_ms": args.max_poll_interval_ms, "session_timeout_ms": args.session_timeout_ms,
+                 "fetch_max_wait_ms": args.fetch_max_wait_ms}
     return KafkaSettings(args.bootstrap, **extra)
 
 

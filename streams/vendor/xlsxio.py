@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pyarrow as pa
 
 from detector.validate import InputError
@@ -55,6 +54,8 @@ class Sheet:
 
 def sheets(path: Path) -> Iterator[Sheet]:
     """Every worksheet that has a non-empty row, its first such row taken as the header."""
+    import openpyxl  # here, not above: it takes about 0.15 s to import, and only workbooks need it
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -39,6 +39,39 @@ def test_self_surname_rare_name_fires_common_name_weak():
     assert strength(stranger, "self_surname")[0] == 0
 
 
+def test_common_surname_grows_strong_when_the_user_keeps_coming_back_unexplained():
+    common_ref = Reference(vehicles=pd.DataFrame({"plate": ["GAR1"] + [f"G{i}" for i in range(200)], "household_id": [f"h{i}" for i in range(201)],
+                                                  "owner_surname": ["Garcia"] * 201}), users=REF.users, agencies=REF.agencies)
+    returns = run([{"ts": t, "user_id": "u2", "plate": "GAR1", "reason": "inv"} for t in days(3)], reference=common_ref)
+    one_day = run([{"ts": t, "user_id": "u2", "plate": "GAR1", "reason": "inv"} for t in days(3, step="1h")], reference=common_ref)
+    with_case = run([{"ts": t, "user_id": "u2", "plate": "GAR1", "reason": "inv", "case_number": "C-7"} for t in days(3)],
+                    reference=common_ref)
+    assert strength(returns, "self_surname")[-1] > 0.9
+    assert strength(returns, "self_surname")[0] < 0.5  # one lookup of a common name is chance
+    assert strength(one_day, "self_surname").max() < 0.5  # one session, not a habit
+    assert strength(with_case, "self_surname").max() < 0.2
+
+
+def test_household_sweep_counts_one_hop_of_links_not_a_chain():
+    # households A - B - C - D linked in a chain by associate links; A's circle is A and B only
+    vehicles = pd.DataFrame({"plate": ["A1", "A2", "B1", "C1", "D1"], "household_id": ["ha", "ha", "hb", "hc", "hd"],
+                             "owner_surname": ["Ames", "Ames", "Bell", "Cole", "Dunn"]})
+    relations = pd.DataFrame({"plate_a": ["A2", "B1", "C1"], "plate_b": ["B1", "C1", "D1"], "kind": ["associate"] * 3})
+    ref = Reference(vehicles=vehicles, relations=relations, users=REF.users, agencies=REF.agencies)
+    circle = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["A1", "A2", "B1"])], reference=ref)
+    chain = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["A1", "C1", "D1"])], reference=ref)
+    assert strength(circle, "household_sweep")[-1] > 0.9
+    assert strength(chain, "household_sweep").max() == 0
+    # a target and two of its associates who do not know each other: one circle, centred on the target
+    star = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["B1", "A2", "C1"])], reference=ref)
+    assert strength(star, "household_sweep")[-1] > 0.9
+    # the sweep is one episode: B1's search belongs to the household whose plate opened the run
+    ctx = Detector(ref, load_policy("california")).features(make_batch([{"ts": t, "plate": p} for t, p in zip(days(3), ["A1", "A2", "B1"])]))
+    assert ctx["person"].tolist() == ["hh:ha", "hh:ha", "hh:ha"]
+    alone = Detector(ref, load_policy("california")).features(make_batch([{"plate": "B1"}]))
+    assert alone["person"].tolist() == ["hh:hb"]
+
+
 def test_household_sweep_fires_on_family_plates_not_on_unrelated():
     sweep = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["EX1", "KID1", "KID2"])])
     unrelated = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["EX1", "OTHER1", "OTHER2"])])

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+from kafka_broker import cli
 
 from streams.kafka_io import KafkaSettings, agency_partition
 from streams.produce import canonical_records, produce_file, read_sorted
@@ -48,3 +52,37 @@ def test_produce_sends_each_agency_to_its_partition_in_time_order(broker, small_
         part = part.sort_values("offset")
         assert list(zip(part["ts"], part["search_id"])) == sorted(zip(part["ts"], part["search_id"]))
     assert frame["partition"].nunique() == 3
+
+
+@pytest.mark.kafka
+def test_synthesize_to_kafka_writes_the_reference_and_publishes_what_produce_would_send(broker, tmp_path):
+    out = tmp_path / "data"
+    r = cli("synthesize", "--days", "7", "--searches", "3000", "--seed", "5", "--out", str(out), "--to-kafka",
+            "--bootstrap", broker.bootstrap, "--topic", "syn", "--partitions", "3")
+    assert "to Kafka topic syn: searches sent: 3,000" in r.stdout
+    assert all((out / f"{name}.csv").exists() for name in ("sites", "vehicles", "relations", "agencies", "users"))
+    frame, _ = read_sorted(out / "searches.csv")
+    expected = canonical_records(frame)
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer.assign([TopicPartition("syn", i) for i in range(3)])
+    got = {}
+    while sum(len(v) for v in got.values()) < len(expected):
+        polled = consumer.poll(1000)
+        assert polled, f"only {sum(len(v) for v in got.values())} messages"
+        for tp, records in polled.items():
+            got.setdefault(tp.partition, []).extend(records)
+    consumer.close()
+    for partition, records in got.items():
+        values = [json.loads(rec.value) for rec in sorted(records, key=lambda rec: rec.offset)]
+        assert all(rec.key.decode() == v["agency"] and agency_partition(v["agency"], 3) == partition
+                   for rec, v in zip(records, values))
+        # each partition holds its agencies' searches in the order produce sends the file
+        assert values == [e for e in expected if agency_partition(e["agency"], 3) == partition]
+
+
+def test_synthesize_to_kafka_needs_a_bootstrap_server(tmp_path):
+    command = Path(sys.executable).with_name("alpr-watch")  # the entry point: it turns CliError into status 2
+    r = subprocess.run([str(command), "synthesize", "--days", "7", "--searches", "3000", "--out", str(tmp_path),
+                        "--to-kafka"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--to-kafka needs --bootstrap" in r.stderr
+    assert not any(tmp_path.iterdir())  # refused before generating anything

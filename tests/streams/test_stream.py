@@ -108,6 +108,30 @@ def test_survivor_takes_over_a_dead_instances_partitions_with_their_state(broker
     export_and_compare(url, small_dataset["replay"], tmp_path / "out")
 
 
+def stored_scores(store_url: str) -> int:
+    engine = store.open_store(store_url)
+    try:
+        with engine.connect() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(store.scores)).scalar())
+    finally:
+        engine.dispose()
+
+
+def test_a_pause_in_the_input_is_checkpointed_at_once_whatever_the_commit_interval(broker, small_dataset, tmp_path):
+    produce(broker, small_dataset["data"])
+    url = f"sqlite:///{tmp_path / 'stream.sqlite'}"
+    proc = start_stream(broker.bootstrap, url, small_dataset["data"], "--commit-interval", "600", log=tmp_path / "log")
+    try:
+        deadline = time.monotonic() + 120
+        while stored_scores(url) < 8_000 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+        assert proc.poll() is None, (tmp_path / "log").read_text()[-3000:]
+        assert stored_scores(url) == 8_000  # every score durable long before a commit interval has passed
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert wait(proc, 60) == 0
+
+
 def test_sigterm_finishes_the_batch_commits_and_leaves(broker, small_dataset, tmp_path):
     produce(broker, small_dataset["data"])
     url = f"sqlite:///{tmp_path / 'stream.sqlite'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from detector.alerts import Alerter
@@ -13,7 +14,7 @@ from detector.policy import load_policy
 from detector.reference import Reference
 from streams.checkpoint import alerter_state, decode_state, encode_state, load_alerter
 from detector.validate import RejectCounter, canonicalize
-from streams.stream import END, NO_WM, SOURCE, Merger, Packet, decode_packet, encode_packet, packets
+from streams.merge import END, NO_WM, SOURCE, Merger, Packet, decode_packet, encode_packet, packets
 
 
 def make_batch(rows: list[dict]) -> pd.DataFrame:
@@ -28,6 +29,13 @@ def featured(n: int = 40) -> pd.DataFrame:
              "user_id": f"u{i % 3}", "plate": f"P{i % 5}", "case_number": "" if i % 2 else "C1"} for i in range(n)]
     det = Detector(Reference(), load_policy("generic"))
     return det.target_stage(det.user_stage(make_batch(rows)))
+
+
+def table(rows: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(rows, preserve_index=False).replace_schema_metadata(None)
+
+
+NOTHING = pa.table({})
 
 
 def test_state_codec_round_trips_detector_state_without_pickle():
@@ -61,19 +69,27 @@ def test_alerter_state_round_trips_open_episodes():
 def test_packet_keeps_values_and_dtypes_exactly():
     rows = featured()
     rows[SOURCE] = np.arange(len(rows))
-    pkt = decode_packet(encode_packet(3, 17, False, rows))
+    pkt = decode_packet(encode_packet(3, 17, False, table(rows)))
     assert (pkt.origin, pkt.wm, pkt.idle) == (3, 17, False)
-    pd.testing.assert_frame_equal(pkt.rows, rows)
+    pd.testing.assert_frame_equal(pkt.rows.to_pandas(), rows)
+    empty = decode_packet(encode_packet(1, END, True, None))
+    assert (empty.origin, empty.wm, empty.idle, empty.rows.num_rows) == (1, END, True, 0)
+
+
+@pytest.mark.parametrize("value", [b"", b"{}", b"not arrow", None])
+def test_anything_else_is_not_a_packet(value):
+    with pytest.raises((ValueError, KeyError, TypeError)):
+        decode_packet(value)
 
 
 def test_split_packets_promise_only_their_own_last_time(monkeypatch):
-    monkeypatch.setattr("streams.stream.MAX_ROWS", 400)
+    monkeypatch.setattr("streams.merge.MAX_ROWS", 400)
     rows = featured(1000)
     rows[SOURCE] = np.arange(len(rows))
-    msgs = [decode_packet(m) for m in packets(0, rows, END, True)]
-    assert len(msgs) == 3 and sum(len(m.rows) for m in msgs) == 1000
+    msgs = [decode_packet(m) for m in packets(0, table(rows), END, True)]
+    assert len(msgs) == 3 and sum(m.rows.num_rows for m in msgs) == 1000
     assert [m.idle for m in msgs] == [False, False, True]
-    assert msgs[0].wm == int(msgs[0].rows["t"].iloc[-1]) and msgs[-1].wm == END
+    assert msgs[0].wm == msgs[0].rows.column("t")[-1].as_py() and msgs[-1].wm == END
 
 
 def _split(origin: int, rows: pd.DataFrame, sizes: list[int]) -> list[Packet]:
@@ -81,7 +97,7 @@ def _split(origin: int, rows: pd.DataFrame, sizes: list[int]) -> list[Packet]:
     for size in sizes:
         chunk = rows.iloc[start:start + size].reset_index(drop=True)
         start += size
-        out.append(Packet(origin, int(chunk["t"].iloc[-1]) if len(chunk) else NO_WM, False, chunk))
+        out.append(Packet(origin, int(chunk["t"].iloc[-1]) if len(chunk) else NO_WM, False, table(chunk)))
     return out
 
 
@@ -100,11 +116,11 @@ def test_merger_releases_in_event_time_whatever_the_interleaving():
         merged = [by_origin[log[i].origin].pop(0) for i in order]
         m = Merger(2)
         released = []
-        for pkt in merged + [Packet(0, END, True, pd.DataFrame()), Packet(1, END, True, pd.DataFrame())]:
+        for pkt in merged + [Packet(0, END, True, NOTHING), Packet(1, END, True, NOTHING)]:
             out, _, late = m.offer(pkt)
             assert late == 0
             if out is not None:
-                released += out["search_id"].tolist()
+                released += out.column("search_id").to_pylist()
         assert released == expected, trial
         assert m.empty
 
@@ -113,10 +129,10 @@ def test_merger_drops_rows_an_upstream_task_sends_again():
     rows = featured(20)
     rows[SOURCE] = np.arange(len(rows))
     m = Merger(1)
-    first, _, _ = m.offer(Packet(0, NO_WM, False, rows.iloc[:12].reset_index(drop=True)))
-    out, dups, _ = m.offer(Packet(0, END, True, rows.iloc[8:].reset_index(drop=True)))
+    first, _, _ = m.offer(Packet(0, NO_WM, False, table(rows.iloc[:12])))
+    out, dups, _ = m.offer(Packet(0, END, True, table(rows.iloc[8:])))
     assert dups == 4
-    released = first["search_id"].tolist() + out["search_id"].tolist()
+    released = first.column("search_id").to_pylist() + out.column("search_id").to_pylist()
     assert sorted(released) == sorted(rows["search_id"]) and len(released) == 20
 
 
@@ -124,16 +140,16 @@ def test_merger_state_survives_a_checkpoint():
     rows = featured(30)
     rows[SOURCE] = np.arange(len(rows))
     m = Merger(2)
-    m.offer(Packet(0, NO_WM, False, rows.iloc[:20].reset_index(drop=True)))
+    m.offer(Packet(0, NO_WM, False, table(rows.iloc[:20])))
     arrays, meta = m.to_arrays()
     restored = Merger(2)
     a2, meta2 = decode_state(encode_state(arrays, meta))
     restored.load_arrays(a2, meta2)
     for merger in (m, restored):
-        out, _, _ = merger.offer(Packet(1, END, True, pd.DataFrame()))
+        out, _, _ = merger.offer(Packet(1, END, True, NOTHING))
         assert out is not None
-    pd.testing.assert_frame_equal(m.offer(Packet(0, END, True, rows.iloc[20:].reset_index(drop=True)))[0],
-                                  restored.offer(Packet(0, END, True, rows.iloc[20:].reset_index(drop=True)))[0])
+    assert m.offer(Packet(0, END, True, table(rows.iloc[20:])))[0].equals(
+        restored.offer(Packet(0, END, True, table(rows.iloc[20:])))[0])
 
 
 @pytest.mark.parametrize("origins", [1, 3])
@@ -141,7 +157,7 @@ def test_merger_holds_rows_until_every_origin_is_heard_from(origins):
     rows = featured(5)
     rows[SOURCE] = np.arange(len(rows))
     m = Merger(origins)
-    out, _, _ = m.offer(Packet(0, END, False, rows))
+    out, _, _ = m.offer(Packet(0, END, False, table(rows)))
     assert (out is None) == (origins > 1)
 
 
@@ -160,3 +176,23 @@ def test_metrics_are_served_to_prometheus_without_identifiers():
     assert 'alpr_stream_dead_letters_total{field="ts"} 2.0' in text
     assert 'alpr_stream_lag{partition="0",topic="alpr.searches"} 5.0' in text
     assert "alpr_stream_produce_to_score_seconds_count 1.0" in text
+
+
+def test_latency_histograms_filled_in_bulk_read_as_prometheus_histograms_do():
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from streams.metrics import LATENCY_BUCKETS, BulkHistogram
+
+    one_by_one, bulk = CollectorRegistry(), CollectorRegistry()
+    reference = Histogram("x_seconds", "doc", registry=one_by_one, buckets=LATENCY_BUCKETS)
+    ours = BulkHistogram("x_seconds", "doc", bulk)
+    for values in ([0.01, 0.3, 1.0, 2.5], [], [100.0, 0.004, 0.05, 0.05]):  # on a bound, between, beyond the last
+        for v in values:
+            reference.observe(v)
+        ours.observe_many(np.array(values))
+
+    def lines(registry):
+        return [line for line in generate_latest(registry).decode().splitlines() if "_created" not in line]
+
+    assert lines(bulk) == lines(one_by_one)
+    assert 'x_seconds_bucket{le="0.05"} 4.0' in lines(bulk) and "x_seconds_count 8.0" in lines(bulk)

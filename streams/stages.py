@@ -1,0 +1,423 @@
+"""The three stages of the stream: their tasks (one per partition) and what one poll does to them.
+
+1. ``<topic>`` (keyed by agency): ``Detector.user_features`` with the partition's
+   ``UserSide``; the featured context rows go to ``<topic>.by-target``, routed by
+   the plate (else the agency).
+2. ``<topic>.by-target``: ``target_stage`` and ``score`` with the partition's
+   ``TargetSide``; scores go to the store and flagged searches to
+   ``<topic>.episodes``, routed by episode key (``Alerter._key``).
+3. ``<topic>.episodes``: a per-partition ``Alerter`` groups them into alerts, which
+   go to the store and to ``<topic>.alerts``.
+
+Stages 2 and 3 release rows in event-time order through a ``Merger`` per task
+(``streams.merge``), which is what makes a stream over any number of partitions and
+instances compute what a replay computes.
+
+What costs the same whatever the number of rows (pandas builds a frame column by
+column) is paid once per poll and stage, not once per task: stage 1 decodes,
+validates and derives the stateless context of every task's messages together and
+only the feature state runs per task; stage 2 scores every task's rows in one call.
+At a thousand searches a second that fixed cost is what a poll is made of.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from detector.alerts import PATTERN_COLUMNS, Alert, Alerter
+from detector.engine import Detector, EntityKeys
+from detector.rules import PATTERN_SIGNALS, SIGNALS
+from detector.schema import SCORE_COLUMNS
+from detector.state import Keys
+from detector.validate import Reject, canonicalize
+from streams.checkpoint import TaskCheckpoint, alerter_state, decode_state, load_alerter
+from streams.decode import decode_searches
+from streams.kafka_io import Topics, route
+from streams.merge import END, META, NO_WM, PRODUCED, SOURCE, Merger, column, decode_packet
+from streams.metrics import StreamMetrics
+
+ATTR = [f"attr.{name}" for name in SIGNALS]
+
+
+# ----------------------------------------------------------------------------------
+# Tasks: one per assigned partition
+
+
+@dataclass
+class StageContext:
+    """What the tasks of one process share: the detector, topic layout and callbacks."""
+
+    detector: Detector
+    topics: Topics
+    partitions: dict[str, int]
+    metrics: StreamMetrics
+    dead_letter: Callable[[Reject, bytes | None, bytes | None], None]
+    idle_grace: float  # seconds a caught-up searches partition stays quiet before it holds nothing back
+
+
+@dataclass
+class Task:
+    """One partition of one stage: its state, position and not yet committed outputs."""
+
+    topic: str
+    partition: int
+    ctx: StageContext
+    next_offset: int = 0
+    committed: int | None = None  # next_offset as stored; None when the store has no row yet
+    dirty: bool = False
+    outbox: dict[int, list[pa.Table]] = field(default_factory=dict)
+    sent: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    searches: list[pd.DataFrame] = field(default_factory=list)
+    scores: list[tuple[np.ndarray, ...]] = field(default_factory=list)  # (search_id, score, flagged, alert_id)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    produced: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    stage = 0
+
+    def checkpoint(self) -> TaskCheckpoint:
+        """The task's state and the outputs it made since the last checkpoint; later work starts afresh."""
+        arrays, meta = self.state()
+        scores = [pd.DataFrame(dict(zip(SCORE_COLUMNS, map(np.concatenate, zip(*self.scores)))))] if self.scores else []
+        entry = TaskCheckpoint(self.topic, self.partition, self.committed, self.next_offset, arrays, meta,
+                               searches=self.searches, scores=scores, alerts=[a.to_record() for a in self.alerts.values()])
+        self.searches, self.scores, self.alerts = [], [], {}
+        self.dirty = False
+        return entry
+
+    def restore(self, next_offset: int, blob: bytes | None) -> None:
+        self.next_offset = self.committed = next_offset
+        if blob:
+            self.load(*decode_state(blob))
+
+    def consumed(self, records: list) -> None:
+        self.next_offset = records[-1].offset + 1
+        self.dirty = True
+
+    def add_scores(self, ids: np.ndarray, score: np.ndarray, flagged: np.ndarray, alert_ids: np.ndarray | None = None) -> None:
+        """Scores for the store, rounded as replay writes them; alert ids '' where there is none."""
+        self.scores.append((ids, np.round(score, 2), flagged, np.full(len(ids), "", dtype=object) if alert_ids is None
+                            else alert_ids.astype(object)))
+
+    def keep_produced(self, kind: str, produced_ms: np.ndarray) -> None:
+        self.produced.setdefault(kind, []).append(produced_ms)
+
+    def send(self, rows: pa.Table, dest: np.ndarray) -> None:
+        """Queue ``rows`` for the downstream partitions ``dest`` (one per row)."""
+        for p in np.unique(dest):
+            self.outbox.setdefault(int(p), []).append(rows.filter(pa.array(dest == p)))
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The state as arrays that later processing does not change (copies, or arrays it replaces)."""
+        raise NotImplementedError
+
+    def load(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        raise NotImplementedError
+
+    def watermark(self) -> tuple[int, bool]:
+        """(watermark, idle) this task promises downstream."""
+        return NO_WM, False
+
+
+class SearchTask(Task):
+    """Stage 1: validation, dead letters, dedup and the user-side features of one agency partition."""
+
+    stage = 1
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from detector.features import UserSide
+
+        self.user_side = UserSide()
+        self.seen = np.zeros(0, dtype=np.uint64)  # hashed search ids, sorted: the replay's Deduplicator, per partition
+        self.wm = NO_WM
+        self.caught_up = False
+        self.quiet_since = time.monotonic()
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays = {f"user.{k}": v for k, v in self.user_side.to_arrays().items()}
+        arrays["seen"] = self.seen
+        return arrays, {"wm": self.wm}
+
+    def load(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        self.user_side.load_arrays({k.removeprefix("user."): v for k, v in arrays.items() if k.startswith("user.")})
+        self.seen = arrays["seen"]
+        self.wm = int(meta["wm"])
+
+    def watermark(self) -> tuple[int, bool]:
+        idle = self.caught_up and time.monotonic() - self.quiet_since >= self.ctx.idle_grace
+        return self.wm, idle
+
+    def consumed(self, records: list) -> None:
+        super().consumed(records)
+        self.quiet_since = time.monotonic()
+
+    def first_sightings(self, hashed: np.ndarray) -> np.ndarray:
+        """Which of these hashed search ids are new (first in the batch, never seen before); remembers them.
+
+        ``seen`` stays sorted: lookups are binary searches and adding is one merge,
+        where a set operation would sort the whole history on every poll.
+        """
+        fresh = ~pd.Series(hashed).duplicated().to_numpy()
+        if len(self.seen):
+            at = np.minimum(np.searchsorted(self.seen, hashed), len(self.seen) - 1)
+            fresh &= self.seen[at] != hashed
+        new = np.sort(hashed[fresh])
+        self.seen = np.insert(self.seen, np.searchsorted(self.seen, new), new)
+        return fresh
+
+
+class TargetTask(Task):
+    """Stage 2: target-side features and scores of one partition of plates."""
+
+    stage = 2
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from detector.features import TargetSide
+
+        self.target_side = TargetSide()
+        self.merger = Merger(self.ctx.partitions[self.ctx.topics.searches])
+        self.emitted = 0  # sequence number of the next flagged row sent downstream
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, meta = self.merger.to_arrays()
+        arrays.update({f"target.{k}": v for k, v in self.target_side.to_arrays().items()})
+        return arrays, {"merge": meta, "emitted": self.emitted}
+
+    def load(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        self.target_side.load_arrays({k.removeprefix("target."): v for k, v in arrays.items() if k.startswith("target.")})
+        self.merger.load_arrays(arrays, meta["merge"])
+        self.emitted = int(meta["emitted"])
+
+    def watermark(self) -> tuple[int, bool]:
+        bound = self.merger.bound()
+        return bound, bound == END
+
+
+class EpisodeTask(Task):
+    """Stage 3: flagged searches grouped into alerts by one partition of episode keys."""
+
+    stage = 3
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.alerter = Alerter()
+        self.merger = Merger(self.ctx.partitions[self.ctx.topics.by_target])
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays, meta = self.merger.to_arrays()
+        return arrays, {"merge": meta, "open": alerter_state(self.alerter)}
+
+    def load(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        self.merger.load_arrays(arrays, meta["merge"])
+        load_alerter(self.alerter, meta["open"])
+
+
+TASKS: dict[int, type[Task]] = {1: SearchTask, 2: TargetTask, 3: EpisodeTask}
+
+
+# ----------------------------------------------------------------------------------
+# The stages: each takes the records one poll brought for its tasks
+
+
+def process_searches(work: list[tuple[SearchTask, list]], ctx: StageContext) -> None:
+    """Stage 1: decode, validate, dedup, then the user-side features of each task's new searches."""
+    messages = [(task, rec) for task, records in work for rec in records]
+    for task, records in work:
+        task.consumed(records)
+    owner = np.repeat(np.arange(len(work)), [len(records) for _, records in work])
+
+    def reject(i: int, name: str, reason: str, raw: str = "") -> None:
+        task, rec = messages[i]
+        ctx.dead_letter(Reject(f"{task.topic}/{task.partition}", rec.offset, name, reason, raw), rec.key, rec.value)
+
+    raw, undecodable = decode_searches([rec.value for _, rec in messages])
+    for i, reason in undecodable:
+        reject(i, "", reason)
+    rows = np.delete(np.arange(len(messages)), [i for i, _ in undecodable])  # the message of each raw row
+    if not len(rows):
+        return
+    sink = _Rejects()
+    batch = canonicalize(raw, "stream", rows, sink)
+    for r in sink.items:
+        reject(r.line, r.field, r.reason, r.raw)
+    if sink.items:
+        rows = rows[~np.isin(rows, [r.line for r in sink.items])]
+    hashed = pd.util.hash_pandas_object(batch["search_id"], index=False).to_numpy()
+    fresh = np.zeros(len(rows), dtype=bool)
+    for k, (task, _) in enumerate(work):
+        mine = np.flatnonzero(owner[rows] == k)
+        if len(mine):
+            fresh[mine] = task.first_sightings(hashed[mine])
+    if not fresh.all():
+        ctx.metrics.duplicates.labels("1").inc(int((~fresh).sum()))
+        batch, rows = batch.loc[fresh].reset_index(drop=True), rows[fresh]
+    if batch.empty:
+        return
+    _user_features(work, ctx, batch, rows, owner[rows], messages)
+
+
+def _user_features(work: list[tuple[SearchTask, list]], ctx: StageContext, batch: pd.DataFrame, rows: np.ndarray,
+                   owner: np.ndarray, messages: list) -> None:
+    """``Detector.user_stage`` of each task's rows, with the stateless context derived once for all of them.
+
+    Rows stay in offset order, which is what dedup downstream relies on (a replay's
+    input is in time order anyway, and so is a producer's partition as ``produce``
+    writes it); rows of one task are contiguous.
+    """
+    det = ctx.detector
+    context, keys = det.context(batch)
+    t = np.asarray(context["t"])
+    cuts = np.flatnonzero(np.diff(owner)) + 1
+    runs = list(zip([0, *cuts.tolist()], [*cuts.tolist(), len(batch)]))
+    outs = []
+    for a, b in runs:
+        det.user_side = work[owner[a]][0].user_side
+        outs.append(det.user_features({name: values[a:b] for name, values in context.items()}, _key_rows(keys, a, b)))
+    out = outs[0] if len(outs) == 1 else pd.concat(outs, ignore_index=True)
+    out[SOURCE] = np.fromiter((messages[i][1].offset for i in rows), np.int64, len(rows))
+    out[PRODUCED] = np.fromiter((messages[i][1].timestamp for i in rows), np.int64, len(rows))
+    dest = route(out["plate"].where(out["plate"] != "", out["agency"]),
+                 ctx.partitions[ctx.topics.by_target])
+    table = _arrow(out)
+    for a, b in runs:
+        task = work[owner[a]][0]
+        task.searches.append(batch.iloc[a:b])  # kept in the store like replay keeps them, for the dashboard
+        task.send(table.slice(a, b - a), dest[a:b])
+        task.wm = max(task.wm, int(t[a:b].max()))
+
+
+def _key_rows(keys: EntityKeys, a: int, b: int) -> EntityKeys:
+    """The entity keys of rows ``a:b``, values in order of first appearance there, as ``context`` of those rows gives."""
+    def rows(k: Keys) -> Keys:
+        codes, firsts = pd.factorize(k.codes[a:b], sort=False)
+        return Keys(codes, [k.values[j] for j in firsts.tolist()])
+
+    return EntityKeys(**{f.name: rows(getattr(keys, f.name)) for f in fields(keys)})
+
+
+def process_targets(work: list[tuple[TargetTask, list]], ctx: StageContext) -> None:
+    """Stage 2: each task's released rows through its target-side features, then all of them scored at once."""
+    released = _released(work)
+    if released is None:
+        return
+    spans, rows, meta = released
+    det = ctx.detector
+    featured = []
+    for task, span in spans:
+        det.target_side = task.target_side
+        featured.append(det.target_stage(rows if len(spans) == 1 else rows.iloc[span]))
+    frame = featured[0] if len(featured) == 1 else pd.concat(featured, ignore_index=True)
+    _, score, attr = det.score(frame)
+    flagged = score >= det.fusion.threshold
+    ctx.metrics.searches.inc(len(frame))
+    ids = frame["search_id"].to_numpy()
+    source = np.zeros(len(frame), dtype=np.int64)  # per task, a sequence number for each flagged row
+    for task, span in spans:
+        quiet, hits = ~flagged[span], np.flatnonzero(flagged[span])
+        task.add_scores(ids[span][quiet], score[span][quiet], np.zeros(len(quiet) - len(hits), dtype=bool))
+        task.keep_produced("score", meta[PRODUCED][span])
+        source[span.start + hits] = np.arange(task.emitted, task.emitted + len(hits))
+        task.emitted += len(hits)
+    if not flagged.any():
+        return
+    at = np.flatnonzero(flagged)
+    out = pd.concat([frame.iloc[at].reset_index(drop=True),
+                     pd.DataFrame({"score": score[at], **dict(zip(ATTR, attr[at].T)), SOURCE: source[at],
+                                   PRODUCED: meta[PRODUCED][at]})], axis=1)
+    dest = route(episode_keys(out, attr[at]), ctx.partitions[ctx.topics.episodes])
+    table = _arrow(out)
+    for task, span in spans:
+        a, b = np.searchsorted(at, [span.start, span.stop])
+        if b > a:
+            task.send(table.slice(a, b - a), dest[a:b])
+
+
+def process_episodes(work: list[tuple[EpisodeTask, list]], ctx: StageContext) -> None:
+    """Stage 3: each task's released flagged rows into its open alerts."""
+    released = _released(work, [*META, "score", *ATTR])
+    if released is None:
+        return
+    spans, rows, meta = released
+    threshold = ctx.detector.fusion.threshold
+    attr = np.column_stack([meta[name] for name in ATTR])
+    for task, span in spans:
+        mine = rows if len(spans) == 1 else rows.iloc[span]
+        alert_ids, touched = task.alerter.add(mine, meta["score"][span], attr[span], threshold)
+        task.alerter.close_idle(int(mine["t"].max()))
+        for a in touched:
+            task.alerts[a.alert_id] = a
+        ctx.metrics.alerts.inc(len(touched))
+        task.add_scores(mine["search_id"].to_numpy(), meta["score"][span], alert_ids != "", alert_ids)
+        task.keep_produced("alert", meta[PRODUCED][span])
+
+
+STAGES: dict[int, Callable[[list, StageContext], None]] = {1: process_searches, 2: process_targets, 3: process_episodes}
+
+
+def episode_keys(rows: pd.DataFrame, attr: np.ndarray) -> pd.Series:
+    """The key ``Alerter.add`` will file each flagged row under, so one alert lives in one partition."""
+    cols = {c: rows[c].to_numpy() for c in rows.columns}
+    patterns = np.argmax(attr[:, PATTERN_COLUMNS], axis=1)
+    return pd.Series([Alerter._key(SIGNALS[PATTERN_SIGNALS[int(p)]], cols, i) for i, p in enumerate(patterns)], dtype=str)
+
+
+def _released(work: list[tuple[TargetTask | EpisodeTask, list]], apart: tuple | list = META,
+              ) -> tuple[list[tuple[Task, slice]], pd.DataFrame, dict[str, np.ndarray]] | None:
+    """What the tasks' mergers release from this poll's messages, converted to pandas once for all of them.
+
+    Returns each task with the rows that are its own (one after the other), the rows
+    without the columns ``apart``, and those columns as arrays.
+    """
+    parts = [(task, rows) for task, records in work if (rows := _merge(task, records)) is not None]
+    if not parts:
+        return None
+    table = parts[0][1] if len(parts) == 1 else pa.concat_tables([rows for _, rows in parts])
+    spans, start = [], 0
+    for task, rows in parts:
+        spans.append((task, slice(start, start + rows.num_rows)))
+        start += rows.num_rows
+    return spans, table.drop_columns(list(apart)).to_pandas(), {name: column(table, name) for name in apart}
+
+
+def _merge(task: TargetTask | EpisodeTask, records: list) -> pa.Table | None:
+    """Feed messages to the task's merger in log order; the rows they release, in order."""
+    released = []
+    stage = str(task.stage)
+    for rec in records:
+        try:
+            pkt = decode_packet(rec.value)
+        except (ValueError, KeyError, TypeError) as exc:
+            task.ctx.dead_letter(Reject(f"{task.topic}/{task.partition}", rec.offset, "", f"not a stream packet: {exc}", ""),
+                                 rec.key, rec.value)
+            continue
+        out, dups, late = task.merger.offer(pkt)
+        if dups:
+            task.ctx.metrics.duplicates.labels(stage).inc(dups)
+        if late:
+            task.ctx.metrics.late.labels(stage).inc(late)
+        if out is not None:
+            released.append(out)
+    task.consumed(records)
+    if not released:
+        return None
+    return released[0] if len(released) == 1 else pa.concat_tables(released)
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """Rows for a repartition message: Arrow keeps every dtype, so no pandas metadata is needed."""
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+
+
+class _Rejects:
+    def __init__(self) -> None:
+        self.items: list[Reject] = []
+
+    def add(self, rejects: list[Reject]) -> None:
+        self.items.extend(rejects)
