@@ -73,10 +73,11 @@ def oldest_first(batches: Generator[pd.DataFrame, None, None], chunk_rows: int, 
             head.append(batch)
             if sum(map(len, head)) >= JUDGED_SEARCHES:
                 break
-        judged = pd.concat([b["ts"] for b in head], ignore_index=True) if head else pd.Series([], dtype="datetime64[ns, UTC]")
+        judged = pd.concat([b["ts"] for b in head] or [pd.Series([], dtype="datetime64[ns, UTC]")], ignore_index=True)
         read = _drained(head, batches)
         if goes_back_in_time(judged):
-            log.info("%s lists its newest searches first: reading it whole, then scoring it oldest first", source)
+            log.info("%s lists its newest searches first: reading it whole, then feeding it to the detector "
+                     "oldest first", source)
             read = _reversed_through_disk(read, chunk_rows, progress if progress is not None else tqdm(disable=True))
         yield from _warn_if_mixed(read, source)
     finally:

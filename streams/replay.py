@@ -118,7 +118,8 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
 
     with RejectFile(out / "rejects.csv") as rejects:
         try:
-            with progress_bar(progress) as bar, closing(open_searches(dataset, rejects, fmt, agency, progress=bar)) as batches:
+            with (progress_bar(progress) as bar,
+                  closing(open_searches(dataset, rejects, fmt, agency, progress=bar)) as batches):
                 if model is None and retrospective:
                     summary.scored = _learn_then_score(batches, detector, dedup, on_result, summary, bar)
                 bar.set_description_str("scoring")

@@ -93,6 +93,14 @@ def test_a_newest_first_export_scores_exactly_as_its_rows_oldest_first(world, sm
     assert list(spill_root.iterdir()) == [], "the spill is removed"
 
 
+def test_a_newest_first_export_is_fed_as_the_batches_of_its_rows_oldest_first(world):
+    backwards = list(open_searches(world / "newest_first.csv", RejectCounter(), chunk_rows=CHUNK))
+    forwards = list(open_searches(world / "oldest_first.csv", RejectCounter(), chunk_rows=CHUNK))
+    assert [len(b) for b in backwards] == [len(b) for b in forwards] and len(forwards) == 5
+    for fed, listed in zip(backwards, forwards):
+        pd.testing.assert_frame_equal(fed, listed)
+
+
 def test_training_on_a_newest_first_export_learns_from_its_earliest_searches(world, small_batches):
     from models.train import fit_model
 
