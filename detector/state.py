@@ -212,33 +212,30 @@ def _bucket(key, mask):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def slot_of(table, key, size):  # pragma: no cover - compiled
-    """The slot of ``key``; a new key is added with slot ``size``, which the caller then counts."""
+def _probe(table, key):  # pragma: no cover - compiled
+    """The bucket holding ``key``, or the empty bucket where it would go (linear probing)."""
     mask = table.shape[0] - 1
     b = _bucket(key, mask)
-    while True:
-        k = table[b, 0]
-        if k == key:
-            return table[b, 1]
-        if k == EMPTY:
-            table[b, 0] = key
-            table[b, 1] = size
-            return size
+    while table[b, 0] != key and table[b, 0] != EMPTY:
         b = (b + 1) & mask
+    return b
+
+
+@njit(cache=True, inline="always")
+def slot_of(table, key, size):  # pragma: no cover - compiled
+    """The slot of ``key``; a new key is added with slot ``size``, which the caller then counts."""
+    b = _probe(table, key)
+    if table[b, 0] == EMPTY:
+        table[b, 0] = key
+        table[b, 1] = size
+    return table[b, 1]
 
 
 @njit(cache=True, inline="always")
 def find_slot(table, key):  # pragma: no cover - compiled
     """The slot of ``key``, or -1 if the table does not hold it (nothing is added)."""
-    mask = table.shape[0] - 1
-    b = _bucket(key, mask)
-    while True:
-        k = table[b, 0]
-        if k == key:
-            return table[b, 1]
-        if k == EMPTY:
-            return -1
-        b = (b + 1) & mask
+    b = _probe(table, key)
+    return -1 if table[b, 0] == EMPTY else table[b, 1]
 
 
 @njit(cache=True)

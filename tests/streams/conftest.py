@@ -44,3 +44,22 @@ def small_dataset(tmp_path_factory) -> dict[str, Path]:
     data = write_dataset(root / "data", days=14, searches=8_000)
     cli("replay", str(data), "--out", str(root / "replay"), "--no-model", "--no-progress")
     return {"data": data, "replay": root / "replay"}
+
+
+@pytest.fixture
+def small_replay(monkeypatch):
+    """Replays (and model fits) read in ``chunk``-row batches, learning from ``history`` searches, sampling ``sample``."""
+    import functools
+
+    import models.train
+    import streams.replay
+    from streams.sources import open_searches
+
+    def configure(chunk: int, history: int, sample: int) -> None:
+        chunked = functools.partial(open_searches, chunk_rows=chunk)
+        monkeypatch.setattr(streams.replay, "open_searches", chunked)
+        monkeypatch.setattr(models.train, "open_searches", chunked)
+        monkeypatch.setattr(streams.replay, "RETROSPECTIVE_SEARCHES", history)
+        monkeypatch.setattr(streams.replay, "RETROSPECTIVE_SAMPLE", sample)
+
+    return configure

@@ -5,18 +5,15 @@ It must score exactly as a replay with ``--model`` of a model trained (``alpr-wa
 Batches of 3,000 searches and a history of 5,000 make the history end inside a batch.
 """
 
-import functools
 
 import pytest
 
 import models.train
-import streams.replay
 from detector.policy import load_policy
 from detector.reference import load_reference
 from models.persist import save_model
 from models.train import fit_model
 from streams.replay import home_state, replay
-from streams.sources import open_searches
 from synthetic import generate
 
 CHUNK = 3_000
@@ -32,12 +29,8 @@ def data(tmp_path_factory):
 
 
 @pytest.fixture
-def small_batches(monkeypatch):
-    chunked = functools.partial(open_searches, chunk_rows=CHUNK)
-    monkeypatch.setattr(streams.replay, "open_searches", chunked)
-    monkeypatch.setattr(models.train, "open_searches", chunked)
-    monkeypatch.setattr(streams.replay, "RETROSPECTIVE_SEARCHES", HISTORY)
-    monkeypatch.setattr(streams.replay, "RETROSPECTIVE_SAMPLE", SAMPLE)
+def small_batches(small_replay):
+    small_replay(CHUNK, HISTORY, SAMPLE)
 
 
 def outputs(out):

@@ -7,7 +7,6 @@ that is gone afterwards, with rejects still naming the file's own lines.
 """
 
 import csv
-import functools
 import json
 import logging
 import tempfile
@@ -18,9 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import models.train
 import streams.order
-import streams.replay
 from detector.engine import Detector
 from detector.features import TARGET_FEATURES, USER_FEATURES
 from detector.policy import load_policy
@@ -52,12 +49,8 @@ def world(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def small_batches(monkeypatch):
-    chunked = functools.partial(open_searches, chunk_rows=CHUNK)
-    monkeypatch.setattr(streams.replay, "open_searches", chunked)
-    monkeypatch.setattr(models.train, "open_searches", chunked)
-    monkeypatch.setattr(streams.replay, "RETROSPECTIVE_SEARCHES", HISTORY)
-    monkeypatch.setattr(streams.replay, "RETROSPECTIVE_SAMPLE", 2_000)
+def small_batches(small_replay):
+    small_replay(CHUNK, HISTORY, 2_000)
 
 
 @pytest.fixture
