@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f = example_parser(
         sub, "feedback",
         "Learn signal weights from reviewers' dispositions in an alert store (confirmed misuse, justified, false positive); "
-        "'replay --weights' then scores with them.",
+        "'replay --weights' and 'stream --weights' then score with them.",
         "alpr-watch feedback --store sqlite:///results/alerts.sqlite --out weights.json",
     )
     f.add_argument("--store", required=True, help="alert store URL holding alerts and dispositions")

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.semi_supervised import LabelSpreading
 
 from detector.rules import PATTERN_SIGNALS, SIGNALS
-from detector.scoring import DEFAULT_WEIGHTS
+from detector.scoring import DEFAULT_WEIGHTS, Fusion
 
 LABELS = {"confirmed_misuse": 1, "justified": 0, "false_positive": 0}
 MIN_MULTIPLIER = 0.3
@@ -59,6 +59,10 @@ class Feedback:
         if unknown:
             raise ValueError(f"{path}: weights for unknown signals {sorted(unknown)}; relearn with 'alpr-watch feedback'")
         return cls(**raw)
+
+    def fusion(self) -> Fusion:
+        """The fusion that scores with these weights, for replay and stream alike."""
+        return Fusion(weights=self.weights)
 
 
 def learn(records: list[dict], dispositions: dict[str, str], base: dict[str, float] | None = None,

@@ -33,13 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from detector.validate import InputError
-    from detector.scoring import Fusion
     from models.feedback import Feedback
     from models.persist import ModelMismatchError
     from streams.replay import replay
 
     try:
-        fusion = Fusion(weights=Feedback.load(args.weights).weights) if args.weights else None
+        fusion = Feedback.load(args.weights).fusion() if args.weights else None
     except (OSError, ValueError) as exc:
         raise CliError(f"--weights {args.weights}: {exc}") from exc
     try:

@@ -49,6 +49,7 @@ class StreamConfig:
     reference: str | None = None
     policy: str = "auto"
     model: str | None = None
+    weights: str | None = None  # signal weights learned from reviewers (alpr-watch feedback)
     exit_when_idle: float | None = None
     metrics_port: int | None = None
     commit_interval: float = 1.0  # seconds between checkpoints while busy (longer when they take long; at once in a pause)
@@ -72,8 +73,8 @@ class StreamSummary:
                 f"alert updates: {self.alert_updates:,}  dead letters: {self.dead_letters:,}  checkpoints: {self.commits:,}"]
 
 
-def build_detector(reference_dir: str | None, policy: str, model: str | None) -> Detector:
-    """The detector a replay of the same reference, policy and model would build."""
+def build_detector(reference_dir: str | None, policy: str, model: str | None, weights: str | None = None) -> Detector:
+    """The detector a replay of the same reference, policy, model and weights would build."""
     from streams.replay import home_state
 
     reference = load_reference(reference_dir)
@@ -82,7 +83,12 @@ def build_detector(reference_dir: str | None, policy: str, model: str | None) ->
         from models.persist import load_model
 
         bundle = load_model(model)
-    return Detector(reference, load_policy(policy, home_state(reference)), model=bundle)
+    fusion = None
+    if weights is not None:
+        from models.feedback import Feedback
+
+        fusion = Feedback.load(weights).fusion()
+    return Detector(reference, load_policy(policy, home_state(reference)), fusion=fusion, model=bundle)
 
 
 class DeliveryError(Exception):
@@ -173,7 +179,7 @@ class Stream:
         t = self.topics
         counts.update(ensure_topics(config.kafka, {t.by_target: n, t.episodes: n, t.alerts: n, t.dlq: n}))
         self.partitions = counts
-        self.stage = StageContext(build_detector(config.reference, config.policy, config.model), self.topics, counts,
+        self.stage = StageContext(build_detector(config.reference, config.policy, config.model, config.weights), self.topics, counts,
                                   self.metrics, self._dead_letter, config.idle_grace)
         self.producer = config.kafka.producer(client)
         self.sender = Sender(self.producer)

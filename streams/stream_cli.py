@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", help="directory with reference files (spec section 2)")
     p.add_argument("--policy", default="auto", help="policy pack: auto, california, illinois, washington, generic, or a YAML path")
     p.add_argument("--model", help="trained anomaly model (alpr-watch train); default: rules only")
+    p.add_argument("--weights", help="signal weights learned from reviewers (alpr-watch feedback), as replay --weights")
     p.add_argument("--exit-when-idle", type=float, metavar="SECONDS", help="stop after this long without messages")
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     p.add_argument("--commit-interval", type=float, default=1.0, metavar="SECONDS",
@@ -89,11 +90,18 @@ def _stream(args: argparse.Namespace) -> int:
         # finish the batch in hand, commit, leave the group
         stop.set()
 
+    if args.weights:
+        from models.feedback import Feedback
+
+        try:
+            Feedback.load(args.weights)  # a bad file stops here, before the stream joins its group
+        except (OSError, ValueError) as exc:
+            raise CliError(f"--weights {args.weights}: {exc}") from exc
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     config = StreamConfig(
         kafka=_settings(args), topic=args.topic, group=args.group, store_url=args.store, reference=args.reference,
-        policy=args.policy, model=args.model, exit_when_idle=args.exit_when_idle, metrics_port=args.metrics_port,
+        policy=args.policy, model=args.model, weights=args.weights, exit_when_idle=args.exit_when_idle, metrics_port=args.metrics_port,
         commit_interval=args.commit_interval, idle_grace=args.idle_grace, partitions=args.partitions,
         max_poll_records=args.max_poll_records, log_interval=args.log_interval,
     )

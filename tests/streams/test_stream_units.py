@@ -196,3 +196,20 @@ def test_latency_histograms_filled_in_bulk_read_as_prometheus_histograms_do():
 
     assert lines(bulk) == lines(one_by_one)
     assert 'x_seconds_bucket{le="0.05"} 4.0' in lines(bulk) and "x_seconds_count 8.0" in lines(bulk)
+
+
+def test_stream_detector_scores_with_reviewer_weights_as_replay_does(tmp_path):
+    from models.feedback import Feedback
+    from streams.stream import build_detector
+
+    learned = Feedback()
+    learned.weights["vague_reason"] = 0.0  # reviewers found vague reasons alone say nothing
+    learned.weights["repeat_plate"] = 0.5
+    path = tmp_path / "weights.json"
+    learned.save(path)
+    weighted = build_detector(None, "california", None, str(path))
+    plain = build_detector(None, "california", None)
+    assert weighted.fusion.weights == learned.fusion().weights
+    assert weighted.fusion.weights != plain.fusion.weights
+    stalking = make_batch([{"ts": f"2025-10-{d:02d}T10:00:00Z", "plate": "EX1", "reason": "inv"} for d in range(1, 11)])
+    assert weighted.process(stalking).scores["score"].max() < plain.process(stalking).scores["score"].max()
