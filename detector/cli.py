@@ -70,4 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's main: the subcommands raise ``detector.cli.CliError``, not ``__main__.CliError``
+    from detector.cli import main as imported_main
+
+    sys.exit(imported_main())

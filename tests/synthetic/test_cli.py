@@ -31,3 +31,14 @@ def test_too_few_searches_is_a_user_error(tmp_path: Path, capsys: pytest.Capture
 
 def test_cli_formats_match_the_writer() -> None:
     assert cli.FORMATS == dataset.FORMATS
+
+
+def test_module_entry_point_reports_user_errors_like_the_installed_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "detector.cli", "synthesize", "--searches", "3", "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "alpr-watch synthesize: error:" in done.stderr
+    assert "Traceback" not in done.stderr
