@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from detector.validate import InputError, Reject, RejectSink, canonicalize, check_columns
+from streams.decode import raw_frame
 
 CHUNK_ROWS = 250_000
 T = TypeVar("T")
@@ -100,14 +101,8 @@ def _read_jsonl(path: Path, chunk_rows: int, rejects: RejectSink) -> Iterator[pd
 
 
 def _json_batch(rows: list[dict], lines: list[int], path: Path, rejects: RejectSink) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows)
-    if frame.empty and not rows:
-        frame = pd.DataFrame(columns=["search_id", "ts", "user_id", "agency"])
-    # A missing key in one object is a missing optional value, not a bad row.
-    for name in frame.columns:
-        if frame[name].dtype == object:
-            frame[name] = frame[name].map(lambda v: "" if v is None else v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else str(v))
-    return canonicalize(frame, str(path), np.asarray(lines, dtype=np.int64), rejects)
+    # valued as the stream values Kafka messages, so that a replay and a stream agree
+    return canonicalize(raw_frame(rows), str(path), np.asarray(lines, dtype=np.int64), rejects)
 
 
 def _read_parquet(path: Path, chunk_rows: int, rejects: RejectSink) -> Iterator[pd.DataFrame]:

@@ -72,3 +72,20 @@ def test_bad_input_is_a_clear_cli_error(tmp_path, capsys):
     (tmp_path / "searches.csv").write_text("search_id,user_id\n1,u\n")
     assert main(["replay", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
     assert "missing required column(s) 'ts'" in capsys.readouterr().err
+
+
+def test_json_lines_with_a_value_missing_from_a_mixed_column_are_not_rejected(tmp_path):
+    from detector.validate import RejectCounter
+    from streams.sources import open_searches
+
+    base = {"ts": "2025-10-01T10:00:00Z", "user_id": "u1", "agency": "Town PD", "plate": "AB1"}
+    lines = [dict(base, search_id="a", networks_searched="12"), dict(base, search_id="b"),
+             dict(base, search_id="c", networks_searched=3)]
+    path = tmp_path / "searches.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    rejects = RejectCounter()
+    batch = pd.concat(list(open_searches(path, rejects)))
+    assert rejects.items == []
+    networks = batch.set_index("search_id")["networks_searched"]
+    assert networks.isna().tolist() == [False, True, False]
+    assert networks.dropna().tolist() == [12, 3]
