@@ -40,19 +40,28 @@ def _decay(last_t, t, tau):  # pragma: no cover - compiled
     return np.exp(-(t - last_t) / tau)
 
 
+@njit(cache=True, inline="always")
+def _recent_slot(u, r, ti, k_slots, k_last, row_last, window):  # pragma: no cover - compiled
+    """The slot of user ``u`` on row ``r`` if they looked it up within ``window``, else -1.
+
+    ``row_last`` (anyone's last lookup of the row) spares the hash lookup for rows nobody touched lately.
+    """
+    if row_last[r] < 0 or ti - row_last[r] > window:
+        return -1
+    s = find_slot(k_slots, u * 4294967296 + r)
+    if s >= 0 and ti - k_last[s] <= window:
+        return s
+    return -1
+
+
 @njit(cache=True)
 def _circle_weight(r, u, ti, k_slots, k_last, k_weight, row_last, link_start, link_near, window):  # pragma: no cover - compiled
     """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight."""
-    total = 0.0
-    s = find_slot(k_slots, u * 4294967296 + r)
-    if s >= 0 and ti - k_last[s] <= window:
-        total = k_weight[s]
+    s = _recent_slot(u, r, ti, k_slots, k_last, row_last, window)
+    total = k_weight[s] if s >= 0 else 0.0
     for j in range(link_start[r], link_start[r + 1]):
-        q = link_near[j]
-        if row_last[q] < 0 or ti - row_last[q] > window:
-            continue
-        s = find_slot(k_slots, u * 4294967296 + q)
-        if s >= 0 and ti - k_last[s] <= window:
+        s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, window)
+        if s >= 0:
             total += k_weight[s]
     return total
 
@@ -174,10 +183,8 @@ def user_kernel(  # pragma: no cover - compiled
             recent = 0
             for j in range(link_start[r], link_start[r + 1]):
                 q = link_near[j]
-                if row_last[q] < 0 or ti - row_last[q] > sweep_window:
-                    continue  # nobody here looked it up lately, so neither did this user
-                s2 = find_slot(k_slots, u * 4294967296 + q)
-                if s2 >= 0 and ti - k_last[s2] <= sweep_window:
+                s2 = _recent_slot(u, q, ti, k_slots, k_last, row_last, sweep_window)
+                if s2 >= 0:
                     own += k_weight[s2]
                     link_near_buf[recent] = q
                     recent += 1
