@@ -159,7 +159,9 @@ class Merger:
         if self.pending:
             frame = pa.concat_tables([c.rows for c in self.pending])
             arrays["merge.ipc"] = np.frombuffer(ipc_bytes(frame), dtype=np.uint8)
-        return arrays, {"wm": self.wm, "idle": self.idle, "applied": self.applied, "released": self.released}
+        # copies: the checkpoint thread encodes them while ``offer`` goes on changing the lists
+        return arrays, {"wm": list(self.wm), "idle": list(self.idle), "applied": list(self.applied),
+                        "released": self.released}
 
     def load_arrays(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         self.wm, self.idle, self.applied = list(meta["wm"]), list(meta["idle"]), list(meta["applied"])

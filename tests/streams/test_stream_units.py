@@ -152,6 +152,23 @@ def test_merger_state_survives_a_checkpoint():
         restored.offer(Packet(0, END, True, table(rows.iloc[20:])))[0])
 
 
+def test_merger_snapshot_is_not_changed_by_later_messages():
+    """The checkpoint thread encodes a snapshot while the merger takes the next messages.
+
+    Had the snapshot shared the positions with the merger, a restore would skip rows
+    it never committed as already applied: they would be lost.
+    """
+    rows = featured(30)
+    rows[SOURCE] = np.arange(len(rows))
+    m = Merger(2)
+    m.offer(Packet(0, NO_WM, False, table(rows.iloc[:10])))
+    arrays, meta = m.to_arrays()
+    at_snapshot = encode_state(arrays, meta)
+    m.offer(Packet(0, NO_WM, False, table(rows.iloc[10:])))
+    m.offer(Packet(1, END, True, NOTHING))
+    assert encode_state(arrays, meta) == at_snapshot
+
+
 @pytest.mark.parametrize("origins", [1, 3])
 def test_merger_holds_rows_until_every_origin_is_heard_from(origins):
     rows = featured(5)
