@@ -3,7 +3,14 @@
 A flagged search joins the open alert of its episode (the same user on the same
 plate, site, circle or own activity; or many users on one plate) unless that
 alert went quiet for longer than the episode's gap. Alert ids derive from the
-episode key and its first search, so a replay and a stream name alerts alike.
+episode key and the search that opened it, so a replay and a stream name alerts alike.
+
+Opening an alert takes more evidence than joining one (hysteresis, as alarm systems
+do it): an episode opens once its evidence, the alert score of its flagged searches so
+far, reaches ``OPEN_THRESHOLD``; one strong search does it, so do several weaker
+ones of the same episode. Until then its searches are scored but belong to no alert:
+one search just over the flag threshold is the commonest coincidence in a busy
+account's log, and a reviewer's queue should not hold it alone.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import pandas as pd
 from detector.explain import SIGNAL_TITLES, pseudonym, signal_detail, summary
 from detector.reasons import PROTECTED, names_of
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SIGNALS
+from detector.scoring import OPEN_THRESHOLD
 
 NS_DAY = 86_400_000_000_000
 # How long an episode may go quiet before a new flagged search opens a new alert.
@@ -25,6 +33,11 @@ GAP_DAYS = {"person": 45.0, "site": 30.0, "user": 3.0, "swarm": 21.0}
 PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
 COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far")
 MAXIMA = ("up_count", "up_days", "circle_plates", "site_days", "burst", "plate_users", "plate_agencies", "usual_day")
+
+
+def episode_score(max_score: float, n: int) -> float:
+    """An episode's score: its strongest search, raised by how many searches it holds."""
+    return round(min(100.0, max_score + 4.0 * math.log2(n)), 2)
 
 
 def severity_of(score: float, signals: set[str]) -> str:
@@ -51,11 +64,12 @@ class Alert:
     attr: list[float] = field(default_factory=lambda: [0.0] * len(SIGNALS))
     max_score: float = 0.0
     stats: dict = field(default_factory=dict)
+    pending: int = 0  # flagged searches of an episode not yet open (``search_ids`` stays empty meanwhile)
 
     def to_record(self) -> dict:
         """The alert in the form of spec section 5 (plus the episode's extra fields)."""
         n = len(self.search_ids)
-        score = round(min(100.0, self.max_score + 4.0 * math.log2(n)), 2)
+        score = episode_score(self.max_score, n)
         total = sum(self.attr) or 1.0
         # weight: the signal's share of the evidence behind the alert (shares sum to 1)
         weights = {s: self.attr[i] / total for i, s in enumerate(SIGNALS) if self.attr[i] / total >= 0.005}
@@ -87,11 +101,12 @@ class Alert:
 class Alerter:
     """Open episodes and the rule that adds flagged searches to them."""
 
-    def __init__(self) -> None:
-        self.open: dict[str, Alert] = {}
+    def __init__(self, open_threshold: float = OPEN_THRESHOLD) -> None:
+        self.open_threshold = open_threshold
+        self.open: dict[str, Alert] = {}  # by episode key; those with ``pending`` searches are not open yet
 
     def add(self, ctx: pd.DataFrame, score: np.ndarray, attr: np.ndarray, threshold: float) -> tuple[np.ndarray, list[Alert]]:
-        """Alert id per search ('' when not flagged) and the alerts this batch touched.
+        """Alert id per search ('' when it belongs to no alert) and the alerts this batch touched.
 
         ``ctx`` is the engine's per-search frame (ids, keys, feature columns), in time order.
         """
@@ -110,6 +125,12 @@ class Alerter:
             t = int(cols["t"][k])
             alert = self.open.get(key)
             if alert is None or t - alert.last_ns > GAP_DAYS[scope] * NS_DAY:
+                alert = self.open[key] = Alert("", key, pattern, "", "", t, t)
+            if alert.pending or not alert.search_ids:
+                alert.pending += 1
+                alert.max_score, alert.last_ns = max(alert.max_score, float(score[i])), max(alert.last_ns, t)
+                if episode_score(alert.max_score, alert.pending) < self.open_threshold:
+                    continue
                 alert = Alert(
                     alert_id="A" + hashlib.sha1(f"{key}|{cols['search_id'][k]}".encode()).hexdigest()[:15],
                     key=key, pattern=pattern, user_id=str(cols["user_id"][k]), agency=str(cols["agency"][k]),

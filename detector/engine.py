@@ -80,7 +80,7 @@ class Detector:
         self.model = model
         self.user_side = UserSide()
         self.target_side = TargetSide()
-        self.alerter = Alerter()
+        self.alerter = Alerter(self.fusion.open_threshold)
 
     def context(self, batch: pd.DataFrame) -> tuple[dict[str, object], EntityKeys]:
         """Per-search columns derived without state (keys, reason taxonomy, reference, policy) and the entity keys.

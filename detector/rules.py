@@ -59,6 +59,7 @@ class RuleParams:
     day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst, at the same ratio
     sweep_min: float = 3.0  # distinct plates of one circle within the window
     site_min_days: float = 3.0  # days one user searched near one site for full strength
+    chance_daily: float = 100.0  # usual searches a day that add one plate (or day) to what a sweep (or site) needs
     swarm_users: float = 4.0  # distinct users on one plate within the window
     swarm_full: float = 9.0
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
@@ -87,13 +88,17 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S = np.zeros((n, len(SIGNALS)), order="F")  # column-major: each signal is one contiguous column, here and in fusion
     covered = f["covered"].astype(np.float64)  # 0 unexplained, 0.5 specific reason, 1 case or hotlist
     discount = 1.0 - 0.7 * covered
+    # a plate many colleagues search, most of them under a case number, is a live investigation:
+    # one officer's repeated lookups of it are part of that, not a private interest
+    investigated = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_users) * _ramp(f["plate_cover"], p.swarm_cover, 2 * p.swarm_cover)
+    person_discount = discount * (1.0 - investigated)
 
     # one user, one plate, again and again, without one case number holding it together
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
     # a case number on any lookup of this person ties the others to an investigation in part
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * discount
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
 
     # own or same-surname plates: strong when the surname is rare, or when the user keeps coming
     # back to that family on other days with nothing explaining it (an officer's own household
@@ -102,17 +107,20 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     unexplained_share = f["up_nocase"] / np.maximum(count, 1)
     returns = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85) * (f["up_days"] >= 2) * (f["up_case"] == 0)
     rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35 + 0.65 * returns)
-    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * discount
+    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * person_discount
 
     # several plates of one household or circle of associates by one user
     # decayed count (10-day time constant): 3 plates within three days is ~2.7
-    sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5)
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * discount
+    # a busy account meets plates of one circle, or passes a site, by chance in proportion
+    # to its volume: the bar rises with its usual searches a day
+    chance = np.maximum(f["daily_mean"], 0.0) / p.chance_daily  # -1 where the user has no history yet
+    sweep = _ramp(f["circle_plates"] - chance, p.sweep_min - 1.0, p.sweep_min - 0.5)
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * person_discount
 
     # area or plate searches near a sensitive site, repeated on several days by one user
     site_w = f["site_weight"]
-    days = f["site_days"]
-    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] >= 3)) * discount
+    days = f["site_days"] - chance
+    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] - chance >= 3)) * discount
 
     # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)

@@ -35,7 +35,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "model_anomaly": 0.3,
 }
 CONTEXT_SIGNALS = tuple(s for s in SIGNALS if s not in PATTERN_SIGNALS)
-FLAG_THRESHOLD = 60.0
+FLAG_THRESHOLD = 60.0  # a search this risky is flagged: it may join an alert
+OPEN_THRESHOLD = 75.0  # evidence an episode needs before it opens an alert (``detector.alerts``)
 if tuple(SIGNALS) != PATTERN_SIGNALS + CONTEXT_SIGNALS:  # pragma: no cover - guards an edit of rules.SIGNALS
     raise ImportError("rules.SIGNALS must list the pattern signals first, in PATTERN_SIGNALS order")
 # Column slices of the signal matrix (views, where index lists would copy it).
@@ -45,10 +46,11 @@ CONTEXT_COLUMNS = slice(len(PATTERN_SIGNALS), len(SIGNALS))
 
 @dataclass
 class Fusion:
-    """Signal weights and the flag threshold; the feedback layer re-weights these."""
+    """Signal weights, the flag threshold and the evidence an alert opens on; the feedback layer re-weights these."""
 
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     threshold: float = FLAG_THRESHOLD
+    open_threshold: float = OPEN_THRESHOLD
 
     def contributions(self, S: np.ndarray) -> np.ndarray:
         C = np.multiply(S, self._weights())

@@ -1,9 +1,12 @@
 """Alerts are episodes: one officer on one person is one alert, however many searches."""
 
+import numpy as np
 import pandas as pd
 
 from batches import REF, days, make_batch
+from detector.alerts import NS_DAY, Alerter
 from detector.engine import Detector
+from detector.rules import SIGNAL_INDEX, SIGNALS
 from detector.policy import load_policy
 
 
@@ -46,3 +49,44 @@ def test_alert_ids_do_not_depend_on_batching():
     batch = make_batch(rows)
     parts = pd.concat([det.process(batch.iloc[i:i + 7].reset_index(drop=True)).scores for i in range(0, 20, 7)], ignore_index=True)
     pd.testing.assert_frame_equal(whole, parts)
+
+
+def _weak_episode(n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``n`` searches of one plate by one user, each over the flag threshold but under the opening one."""
+    det = Detector(REF, load_policy("california"))
+    ctx = det.features(make_batch([{"ts": t, "plate": "EX1", "reason": "inv"} for t in days(n)]))
+    det.score(ctx)  # adds the per-search columns an alert counts
+    attr = np.zeros((n, len(SIGNALS)))
+    attr[:, SIGNAL_INDEX["repeat_plate"]] = 1.0
+    return ctx, np.full(n, 70.0), attr
+
+
+def test_one_weak_search_opens_no_alert_but_an_episode_of_them_does():
+    ctx, score, attr = _weak_episode(1)
+    ids, touched = Alerter(open_threshold=80.0).add(ctx, score, attr, 60.0)
+    assert ids.tolist() == [""] and touched == []
+
+    ctx, score, attr = _weak_episode(8)
+    alerter = Alerter(open_threshold=80.0)
+    ids, touched = alerter.add(ctx, score, attr, 60.0)
+    # 70 + 4 * log2(n) reaches 80 with the sixth search: from there on they belong to the alert
+    assert [bool(i) for i in ids] == [False] * 5 + [True] * 3
+    (alert,) = touched
+    assert alert.search_ids == ctx["search_id"].iloc[5:].tolist()
+    assert alert.to_record()["first_ts"] == pd.Timestamp(ctx["t"].iloc[5], tz="UTC").isoformat()
+
+
+def test_one_strong_search_opens_an_alert_alone():
+    ctx, score, attr = _weak_episode(1)
+    ids, touched = Alerter(open_threshold=80.0).add(ctx, np.array([85.0]), attr, 60.0)
+    assert ids[0] == touched[0].alert_id != ""
+
+
+def test_an_episode_below_the_bar_is_forgotten_after_its_gap():
+    ctx, score, attr = _weak_episode(2)
+    alerter = Alerter(open_threshold=80.0)
+    alerter.add(ctx.iloc[:1], score[:1], attr[:1], 60.0)
+    later = ctx.iloc[1:].copy()
+    later["t"] = later["t"] + 60 * NS_DAY  # longer than the gap of a person episode
+    ids, _ = alerter.add(later.reset_index(drop=True), score[1:], attr[1:], 60.0)
+    assert ids.tolist() == [""]  # the count started again: 70 alone is not enough

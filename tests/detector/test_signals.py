@@ -84,7 +84,7 @@ def test_sensitive_site_repeated_days_fire_one_with_case_is_weak():
     repeated = run([dict(near, ts=t) for t in days(3)])
     once_case = run([dict(near, case_number="C-1")])
     far = run([dict(near, lat=38.5, lon=-121.0)])
-    assert strength(repeated, "sensitive_site")[-1] == pytest.approx(1.0)
+    assert strength(repeated, "sensitive_site")[-1] > 0.99  # a hair under 1: the account's volume makes some of it chance
     assert strength(once_case, "sensitive_site")[0] < 0.2
     assert strength(far, "sensitive_site")[0] == 0
 
@@ -147,3 +147,26 @@ def test_scores_keep_input_order_and_are_causal():
     # the newest search (given first) is the one with the longest history behind it
     assert res.scores["score"].iloc[0] == res.scores["score"].max()
     assert res.scores["score"].iloc[-1] == 0
+
+
+def test_a_busy_account_needs_more_plates_of_one_circle_for_a_sweep():
+    family = [{"ts": t, "plate": p} for t, p in zip(days(3, start="2025-10-20T10:00:00Z"), ["EX1", "KID1", "KID2"])]
+    # three weeks at about 200 searches a day, under case numbers, of plates of no circle
+    busy = [{"ts": t.isoformat(), "plate": f"BG{i}", "case_number": "C-9"}
+            for i, t in enumerate(pd.date_range("2025-10-01T00:00:00Z", "2025-10-19T23:00:00Z", freq="7min"))]
+    light = run(family)
+    heavy = run(busy + family)
+    assert strength(light, "household_sweep")[-1] > 0.9
+    assert strength(heavy, "household_sweep")[-1] < 0.2
+
+
+def test_repeat_lookups_of_a_plate_colleagues_investigate_under_cases_are_explained():
+    alone = [{"ts": t, "plate": "EX1", "reason": "inv"} for t in days(12)]
+    agencies = ["Town PD", "City PD"]
+    # a wanted car: officer after officer looks it up, mostly under the case number
+    colleagues = [{"ts": t, "user_id": f"x{i}", "agency": agencies[i % 2], "plate": "EX1", "case_number": "2025-0042" if i % 4 else ""}
+                  for i, t in enumerate(days(48, step="6h"))]
+    assert strength(run(alone), "repeat_plate")[-1] > 0.9
+    together = run(sorted(alone + colleagues, key=lambda r: r["ts"]))
+    mine = [i for i, r in enumerate(sorted(alone + colleagues, key=lambda r: r["ts"])) if "user_id" not in r]
+    assert strength(together, "repeat_plate")[mine[-1]] < 0.3

@@ -12,7 +12,7 @@ from models.feedback import Feedback, learn
 from streams.replay import replay
 from synthetic import generate
 
-THRESHOLD = 40.0  # a wide net: many candidate alerts, as a queue before tuning looks
+THRESHOLD = 40.0  # a wide net (flag and open an alert from 40): many candidate alerts, as a queue before tuning looks
 
 
 def record(alert_id, signal, score=80.0):
@@ -46,7 +46,7 @@ def test_one_percent_of_dispositions_raise_precision(tmp_path):
     data = tmp_path / "data"
     generate(days=60, seed=21, searches=1_000_000).write(data, format="parquet")
     labelled = set(pd.read_csv(data / "labels.csv", dtype=str)["search_id"])
-    replay(data, tmp_path / "before", fusion=Fusion(threshold=THRESHOLD), progress=False, retrospective=False,
+    replay(data, tmp_path / "before", fusion=Fusion(threshold=THRESHOLD, open_threshold=THRESHOLD), progress=False, retrospective=False,
            store_searches=False)
     before = evaluate(data / "labels.csv", tmp_path / "before")
     records = [json.loads(line) for line in (tmp_path / "before" / "alerts.jsonl").read_text().splitlines()]
@@ -54,7 +54,7 @@ def test_one_percent_of_dispositions_raise_precision(tmp_path):
     truth = {records[i]["alert_id"]: "confirmed_misuse" if np.mean([s in labelled for s in records[i]["search_ids"]]) >= 0.5
              else "false_positive" for i in picked}
     fb = learn(records, truth)
-    replay(data, tmp_path / "after", fusion=Fusion(weights=fb.weights, threshold=THRESHOLD), progress=False,
+    replay(data, tmp_path / "after", fusion=Fusion(weights=fb.weights, threshold=THRESHOLD, open_threshold=THRESHOLD), progress=False,
            retrospective=False, store_searches=False)
     after = evaluate(data / "labels.csv", tmp_path / "after")
     print(f"precision {before.alert_precision:.3f} -> {after.alert_precision:.3f} with {len(truth)} dispositions; "
