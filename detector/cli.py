@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"alpr-watch {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # what was written so far is partial; the next run starts over (a stream resumes from its checkpoint)
+        print(f"alpr-watch {args.command}: interrupted; its outputs may be incomplete", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
