@@ -5,6 +5,11 @@ search (the user's volume, reach and hours so far; how often this user has looke
 this plate), so the model reads them from the featured context and a stream and a
 replay with the same model agree exactly. Higher ``score_searches`` = more anomalous,
 in [0, 1], relative to the training history's own distribution.
+
+The forest is grown by scikit-learn but walked by ``_path_lengths``, compiled: the same
+leaves and the same sums in the same order as ``IsolationForest.score_samples``, so the
+same scores to the bit, in under half its time (a retrospective replay scores 100,000
+training searches for the model's percentiles), and without holding the GIL.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from sklearn.ensemble import IsolationForest
+from sklearn.ensemble._iforest import _average_path_length
 
 # Inputs of the model, all columns of the detector context; log-scaled counts.
 MODEL_FEATURES: tuple[str, ...] = (
@@ -57,8 +64,7 @@ class AnomalyModel:
         X = feature_matrix(ctx)
         self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=min(self.max_samples, len(X)),
                                        random_state=self.random_state).fit(X)
-        raw = -self.forest_.score_samples(X)
-        self.q_low_, self.q_high_ = np.quantile(raw, [0.99, 0.9995])
+        self.q_low_, self.q_high_ = np.quantile(self._raw(X), [0.99, 0.9995])
         return self
 
     def anomaly(self, ctx: pd.DataFrame) -> np.ndarray:
@@ -66,8 +72,38 @@ class AnomalyModel:
         return self._scale(feature_matrix(ctx))
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
-        raw = -self.forest_.score_samples(X)
-        return np.clip((raw - self.q_low_) / max(self.q_high_ - self.q_low_, 1e-9), 0.0, 1.0)
+        return np.clip((self._raw(X) - self.q_low_) / max(self.q_high_ - self.q_low_, 1e-9), 0.0, 1.0)
+
+    def _raw(self, X: np.ndarray) -> np.ndarray:
+        """``-forest_.score_samples(X)``, bit for bit: the isolation forest's anomaly score in (0, 1].
+
+        Like scikit-learn: the inputs as float32, each tree's leaf path length (its depth,
+        plus the average path length of the training searches left in it, minus one)
+        added tree after tree, and ``2 ** -(mean path / average path of max_samples)``.
+        The forest uses every feature in every tree (``max_features=1.0``).
+        """
+        forest = self.forest_
+        trees = [estimator.tree_ for estimator in forest.estimators_]
+        offsets = np.cumsum([0] + [tree.node_count for tree in trees])
+        left, right = [], []
+        for tree, base in zip(trees, offsets):
+            leaf = tree.children_left == -1
+            own = np.arange(tree.node_count)
+            left.append(base + np.where(leaf, own, tree.children_left))
+            right.append(base + np.where(leaf, own, tree.children_right))
+        depths = np.zeros(len(X))
+        _path_lengths(
+            np.ascontiguousarray(X, dtype=np.float32), offsets, np.array([tree.max_depth for tree in trees]),
+            np.concatenate(left), np.concatenate(right),
+            np.concatenate([np.maximum(tree.feature, 0) for tree in trees]),  # leaves' -2: any column will do
+            np.concatenate([tree.threshold for tree in trees]),
+            np.concatenate([tree.missing_go_to_left for tree in trees]).astype(np.bool_),
+            np.concatenate([depth + average - 1.0 for depth, average in
+                            zip(forest._decision_path_lengths, forest._average_path_length_per_tree)]),
+            depths,
+        )
+        denominator = len(trees) * _average_path_length([forest._max_samples])
+        return 2 ** (-np.divide(depths, denominator, out=np.ones_like(depths), where=denominator != 0))
 
     def score_searches(self, ctx: pd.DataFrame, pattern_strength: np.ndarray | None = None) -> np.ndarray:
         """Anomaly per search; computed only where a pattern signal is present, since the
@@ -77,3 +113,24 @@ class AnomalyModel:
         if len(rows):
             out[rows] = self._scale(feature_matrix(ctx, rows))
         return out
+
+
+@njit(cache=True, nogil=True)
+def _path_lengths(X, offsets, max_depth, left, right, feature, threshold, missing_left, leaf_length, out):  # pragma: no cover - compiled
+    """Add each tree's leaf path length to ``out``, tree after tree.
+
+    The trees' nodes lie at ``offsets[t]:offsets[t + 1]``, children as indices into all
+    of them, a leaf its own two children; every search descends one level at a time,
+    all searches in step, ``max_depth[t]`` times: no branch on the data, where a descent
+    of one search to its leaf mispredicts about one branch a level.
+    """
+    node = np.empty(X.shape[0], dtype=np.int64)
+    for t in range(offsets.shape[0] - 1):
+        node[:] = offsets[t]
+        for _ in range(max_depth[t]):
+            for i in range(X.shape[0]):
+                n = node[i]
+                x = X[i, feature[n]]
+                node[i] = left[n] if (x <= threshold[n]) | (np.isnan(x) & missing_left[n]) else right[n]
+        for i in range(X.shape[0]):
+            out[i] += leaf_length[node[i]]

@@ -33,21 +33,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from detector.validate import InputError
-    from models.feedback import Feedback
-    from models.persist import ModelMismatchError
-    from streams.replay import replay
+    from streams.replay import replay  # imports the detector only once it reads (see there)
 
-    try:
-        fusion = Feedback.load(args.weights).fusion() if args.weights else None
-    except (OSError, ValueError) as exc:
-        raise CliError(f"--weights {args.weights}: {exc}") from exc
+    fusion = None
+    if args.weights:
+        from models.feedback import Feedback
+
+        try:
+            fusion = Feedback.load(args.weights).fusion()
+        except (OSError, ValueError) as exc:
+            raise CliError(f"--weights {args.weights}: {exc}") from exc
     try:
         summary = replay(args.dataset, args.out, store_url=args.store, policy=args.policy, fmt=args.fmt,
                          agency=args.agency, reference_dir=args.reference,
                          scores_name=f"scores.{args.scores_format}", progress=not args.no_progress,
                          model=args.model, retrospective=not args.no_model,
                          store_searches=args.store_searches, report=args.report, fusion=fusion)
-    except (InputError, ModelMismatchError) as exc:
+    except ValueError as exc:
+        from models.persist import ModelMismatchError  # already imported if it was raised
+
+        if not isinstance(exc, (InputError, ModelMismatchError)):
+            raise
         raise CliError(str(exc)) from exc
     print("\n".join(summary.lines()))
     return 0

@@ -56,9 +56,9 @@ class KafkaSettings:
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 1_000
     request_timeout_ms: int = 30_000
-    # How long the broker may hold a fetch that finds nothing new. Each of the stream's
-    # three hops waits on a fetch sent before the upstream stage wrote, so this adds to
-    # the latency up to three times over (Tansu holds fetches about a quarter of it).
+    # How long the broker may hold a fetch that finds nothing new. The input, and a hop
+    # between stages that another instance runs, wait on a fetch sent before the upstream
+    # wrote, so this adds to their latency (Tansu holds fetches about a quarter of it).
     fetch_max_wait_ms: int = 20
 
     def consumer(self, group: str, client_id: str) -> KafkaConsumer:

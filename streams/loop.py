@@ -7,19 +7,21 @@ commit a checkpoint) differ between the two, and both are passed in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from tqdm import tqdm
 
-from detector.engine import BatchResult, Detector
-from detector.validate import Deduplicator
+if TYPE_CHECKING:  # the replay imports the detector while it starts reading (streams.replay)
+    from detector.engine import BatchResult, Detector
+    from detector.validate import Deduplicator
 
 
-def progress_bar(enabled: bool) -> tqdm:
-    """One bar for a whole replay, in searches read. The reading of a newest-first file
-    (``streams.order``), the model's learning and the scoring each relabel it; the first
-    resets it to count against the file's total."""
-    return tqdm(unit=" searches", desc="scoring", disable=not enabled, mininterval=0.5, leave=False)
+def progress_bar(enabled: bool, phase: str = "scoring") -> tqdm:
+    """One bar for a whole replay, in searches read, labelled with its first ``phase``. The
+    reading of a newest-first file (``streams.order``), the model's learning and the scoring
+    each relabel it; the first resets it to count against the file's total."""
+    return tqdm(unit=" searches", desc=phase, disable=not enabled, mininterval=0.5, leave=False)
 
 
 def run_batches(

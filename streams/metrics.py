@@ -111,6 +111,12 @@ class BulkHistogram:
             self.counts += np.bincount(at, minlength=len(self.counts))
             self.sum += float(values.sum())
 
+    @property
+    def count(self) -> int:
+        """How many values it was fed: with the score histogram, the scores committed so far."""
+        with self._lock:
+            return int(self.counts.sum())
+
     def collect(self):
         with self._lock:
             cumulative, total = np.cumsum(self.counts).tolist(), self.sum

@@ -31,9 +31,9 @@ import pandas as pd
 import pyarrow as pa
 
 from detector.alerts import PATTERN_COLUMNS, Alert, Alerter
-from detector.engine import Detector, EntityKeys
+from detector.engine import Detector, EntityKeys, with_columns
+from detector.features import USER_FEATURES
 from detector.rules import PATTERN_SIGNALS, SIGNALS
-from detector.schema import SCORE_COLUMNS
 from detector.state import Keys
 from detector.validate import Reject, canonicalize
 from streams.checkpoint import TaskCheckpoint, alerter_state, decode_state, load_alerter
@@ -43,6 +43,11 @@ from streams.merge import END, META, NO_WM, PRODUCED, SOURCE, Merger, column, de
 from streams.metrics import StreamMetrics
 
 ATTR = [f"attr.{name}" for name in SIGNALS]
+# The context columns ``Detector.user_features`` and ``Detector.target_stage`` read, and the
+# context column user_features may change (besides adding the features)
+USER_INPUTS = ("t", "covered", "has_case", "log_net", "far", "linked", "person")
+USER_OUTPUTS = ("person", *USER_FEATURES)
+TARGET_INPUTS = ("t", "plate", "user_key", "agency", "covered")
 
 
 # ----------------------------------------------------------------------------------
@@ -73,7 +78,7 @@ class Task:
     dirty: bool = False
     outbox: dict[int, list[pa.Table]] = field(default_factory=dict)
     sent: dict[int, tuple[int, bool]] = field(default_factory=dict)
-    searches: list[pd.DataFrame] = field(default_factory=list)
+    searches: list[tuple[pd.DataFrame, int, int]] = field(default_factory=list)  # rows a:b of canonical batches nothing changes
     scores: list[tuple[np.ndarray, ...]] = field(default_factory=list)  # (search_id, score, flagged, alert_id)
     alerts: dict[str, Alert] = field(default_factory=dict)
     produced: dict[str, list[np.ndarray]] = field(default_factory=dict)
@@ -83,9 +88,8 @@ class Task:
     def checkpoint(self) -> TaskCheckpoint:
         """The task's state and the outputs it made since the last checkpoint; later work starts afresh."""
         arrays, meta = self.state()
-        scores = [pd.DataFrame(dict(zip(SCORE_COLUMNS, map(np.concatenate, zip(*self.scores)))))] if self.scores else []
         entry = TaskCheckpoint(self.topic, self.partition, self.committed, self.next_offset, arrays, meta,
-                               searches=self.searches, scores=scores, alerts=[a.to_record() for a in self.alerts.values()])
+                               searches=self.searches, scores=self.scores, alerts=[a.to_record() for a in self.alerts.values()])
         self.searches, self.scores, self.alerts = [], [], {}
         self.dirty = False
         return entry
@@ -100,7 +104,10 @@ class Task:
         self.dirty = True
 
     def add_scores(self, ids: np.ndarray, score: np.ndarray, flagged: np.ndarray, alert_ids: np.ndarray | None = None) -> None:
-        """Scores for the store, rounded as replay writes them; alert ids '' where there is none."""
+        """Scores for the store, rounded as replay writes them; alert ids '' where there is none.
+
+        The arrays go to the checkpoint thread as they are: nothing may change them later.
+        """
         self.scores.append((ids, np.round(score, 2), flagged, np.full(len(ids), "", dtype=object) if alert_ids is None
                             else alert_ids.astype(object)))
 
@@ -108,9 +115,12 @@ class Task:
         self.produced.setdefault(kind, []).append(produced_ms)
 
     def send(self, rows: pa.Table, dest: np.ndarray) -> None:
-        """Queue ``rows`` for the downstream partitions ``dest`` (one per row)."""
-        for p in np.unique(dest):
-            self.outbox.setdefault(int(p), []).append(rows.filter(pa.array(dest == p)))
+        """Queue ``rows`` for the downstream partitions ``dest`` (one per row), each partition's in their order."""
+        order = np.argsort(dest, kind="stable")
+        grouped = rows.take(order)
+        parts, starts = np.unique(dest[order], return_index=True)
+        for p, a, b in zip(parts.tolist(), starts.tolist(), [*starts[1:].tolist(), len(order)]):
+            self.outbox.setdefault(p, []).append(grouped.slice(a, b - a))
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         """The state as arrays that later processing does not change (copies, or arrays it replaces)."""
@@ -207,7 +217,7 @@ class EpisodeTask(Task):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.alerter = Alerter()
+        self.alerter = Alerter(self.ctx.detector.fusion.open_threshold)
         self.merger = Merger(self.ctx.partitions[self.ctx.topics.by_target])
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
@@ -265,7 +275,12 @@ def process_searches(work: list[tuple[SearchTask, list]], ctx: StageContext) -> 
 
 def _user_features(work: list[tuple[SearchTask, list]], ctx: StageContext, batch: pd.DataFrame, rows: np.ndarray,
                    owner: np.ndarray, messages: list) -> None:
-    """``Detector.user_stage`` of each task's rows, with the stateless context derived once for all of them.
+    """``Detector.user_features`` of each task's rows, with the stateless context derived once for all of them.
+
+    Each task's call gets only the context it reads (``USER_INPUTS``), and the rows
+    for ``<topic>.by-target`` go to Arrow straight from the columns: building a frame
+    of every column per task, concatenating and converting it would cost more than
+    the features at a few hundred searches a poll.
 
     Rows stay in offset order, which is what dedup downstream relies on (a replay's
     input is in time order anyway, and so is a producer's partition as ``produce``
@@ -276,19 +291,20 @@ def _user_features(work: list[tuple[SearchTask, list]], ctx: StageContext, batch
     t = np.asarray(context["t"])
     cuts = np.flatnonzero(np.diff(owner)) + 1
     runs = list(zip([0, *cuts.tolist()], [*cuts.tolist(), len(batch)]))
-    outs = []
+    parts = []
     for a, b in runs:
         det.user_side = work[owner[a]][0].user_side
-        outs.append(det.user_features({name: values[a:b] for name, values in context.items()}, _key_rows(keys, a, b)))
-    out = outs[0] if len(outs) == 1 else pd.concat(outs, ignore_index=True)
-    out[SOURCE] = np.fromiter((messages[i][1].offset for i in rows), np.int64, len(rows))
-    out[PRODUCED] = np.fromiter((messages[i][1].timestamp for i in rows), np.int64, len(rows))
-    dest = route(out["plate"].where(out["plate"] != "", out["agency"]),
-                 ctx.partitions[ctx.topics.by_target])
-    table = _arrow(out)
+        parts.append(det.user_features({name: context[name][a:b] for name in USER_INPUTS}, _key_rows(keys, a, b)))
+    out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    columns = {**context, **{name: out[name].array for name in USER_OUTPUTS}}
+    columns[SOURCE] = np.fromiter((messages[i][1].offset for i in rows), np.int64, len(rows))
+    columns[PRODUCED] = np.fromiter((messages[i][1].timestamp for i in rows), np.int64, len(rows))
+    plate = pd.Series(columns["plate"], copy=False)
+    dest = route(plate.where(plate != "", pd.Series(columns["agency"], copy=False)), ctx.partitions[ctx.topics.by_target])
+    table = _arrow(columns)
     for a, b in runs:
         task = work[owner[a]][0]
-        task.searches.append(batch.iloc[a:b])  # kept in the store like replay keeps them, for the dashboard
+        task.searches.append((batch, a, b))  # kept in the store like replay keeps them, for the dashboard
         task.send(table.slice(a, b - a), dest[a:b])
         task.wm = max(task.wm, int(t[a:b].max()))
 
@@ -303,17 +319,23 @@ def _key_rows(keys: EntityKeys, a: int, b: int) -> EntityKeys:
 
 
 def process_targets(work: list[tuple[TargetTask, list]], ctx: StageContext) -> None:
-    """Stage 2: each task's released rows through its target-side features, then all of them scored at once."""
+    """Stage 2: each task's released rows through its target-side features, then all of them scored at once.
+
+    Each task's ``target_stage`` gets only the columns it reads (``TARGET_INPUTS``);
+    its features are joined to the rows once for all tasks.
+    """
     released = _released(work)
     if released is None:
         return
     spans, rows, meta = released
     det = ctx.detector
-    featured = []
+    inputs = rows[list(TARGET_INPUTS)]
+    features = []
     for task, span in spans:
         det.target_side = task.target_side
-        featured.append(det.target_stage(rows if len(spans) == 1 else rows.iloc[span]))
-    frame = featured[0] if len(featured) == 1 else pd.concat(featured, ignore_index=True)
+        features.append(det.target_stage(inputs if len(spans) == 1 else inputs.iloc[span]))
+    added = features[0] if len(features) == 1 else pd.concat(features, ignore_index=True)
+    frame = with_columns(rows, {name: added[name].to_numpy() for name in added.columns if name not in TARGET_INPUTS})
     _, score, attr = det.score(frame)
     flagged = score >= det.fusion.threshold
     ctx.metrics.searches.inc(len(frame))
@@ -332,7 +354,7 @@ def process_targets(work: list[tuple[TargetTask, list]], ctx: StageContext) -> N
                      pd.DataFrame({"score": score[at], **dict(zip(ATTR, attr[at].T)), SOURCE: source[at],
                                    PRODUCED: meta[PRODUCED][at]})], axis=1)
     dest = route(episode_keys(out, attr[at]), ctx.partitions[ctx.topics.episodes])
-    table = _arrow(out)
+    table = _arrow({name: out[name].array for name in out.columns})
     for task, span in spans:
         a, b = np.searchsorted(at, [span.start, span.stop])
         if b > a:
@@ -410,9 +432,15 @@ def _merge(task: TargetTask | EpisodeTask, records: list) -> pa.Table | None:
     return released[0] if len(released) == 1 else pa.concat_tables(released)
 
 
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """Rows for a repartition message: Arrow keeps every dtype, so no pandas metadata is needed."""
-    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+def _arrow(columns: dict[str, object]) -> pa.Table:
+    """Rows for a repartition message, from numpy or pandas arrays (pandas' strings hand over their Arrow data).
+
+    What ``pa.Table.from_pandas`` makes of a frame of these columns (NaN as null,
+    strings as pandas holds them), without its per-column inference, which costs
+    more than the features at a few hundred searches a poll.
+    """
+    return pa.table({name: pa.array(np.asarray(values) if isinstance(values, pd.arrays.NumpyExtensionArray) else values,
+                                    from_pandas=True) for name, values in columns.items()})
 
 
 class _Rejects:

@@ -3,13 +3,15 @@
 Kafka Streams style: every partition of every stage topic is a task with its own
 state (``streams.stages``), and one consumer group spreads the tasks over the running
 instances. This module is one instance: the consumer-group member that polls, hands
-each poll's records to the stages, sends what they produce downstream, and
+each poll's records to the stages, sends what they produce downstream (to its own
+downstream tasks at once, where the log allows: ``Stream._forward``), and
 checkpoints the tasks' state with their outputs in the store (``streams.checkpoint``)
 on a thread of its own, so that the next batches are processed meanwhile.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -19,11 +21,14 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 from kafka import TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaTimeoutError
+from kafka.producer.future import FutureRecordMetadata
 from kafka.structs import OffsetAndMetadata
 
 from detector import store as store_mod
@@ -39,6 +44,10 @@ from streams.stages import STAGES, TASKS, EpisodeTask, SearchTask, StageContext,
 
 log = logging.getLogger(__name__)
 
+# seconds to wait for Kafka to acknowledge what a poll sent before handing it to this instance's own tasks;
+# longer would hold up polling (and the group's liveness checks) through a broker outage
+FORWARD_WAIT = 1.0
+
 
 @dataclass
 class StreamConfig:
@@ -52,7 +61,7 @@ class StreamConfig:
     weights: str | None = None  # signal weights learned from reviewers (alpr-watch feedback)
     exit_when_idle: float | None = None
     metrics_port: int | None = None
-    commit_interval: float = 1.0  # seconds between checkpoints while busy (longer when they take long; at once in a pause)
+    commit_interval: float = 1.0  # seconds between checkpoints while busy (longer when encoding the state takes long; at once in a pause)
     idle_grace: float = 2.0  # seconds a caught-up searches partition stays quiet before it holds nothing back
     partitions: int = 4  # for the input topic, when the stream has to create it
     poll_ms: int = 100
@@ -91,6 +100,29 @@ def build_detector(reference_dir: str | None, policy: str, model: str | None, we
     return Detector(reference, load_policy(policy, home_state(reference)), fusion=fusion, model=bundle)
 
 
+class _Delivered(NamedTuple):
+    """A message this instance sent to a partition it also consumes, as a fetch would bring it."""
+
+    offset: int
+    key: bytes
+    value: bytes
+
+
+def next_in_log(next_offset: int, messages: list[tuple[FutureRecordMetadata, bytes, bytes]]) -> list[_Delivered]:
+    """The leading ``messages`` (future, key, value; in send order) that Kafka put at ``next_offset`` and on, one after the other.
+
+    A message that failed, is not acknowledged yet, or landed elsewhere (another
+    instance wrote to the partition in between) ends the run: from there on the
+    consumer brings the partition's records in log order.
+    """
+    records: list[_Delivered] = []
+    for future, key, value in messages:
+        if not future.succeeded() or future.value.offset != next_offset + len(records):
+            break
+        records.append(_Delivered(future.value.offset, key, value))
+    return records
+
+
 class DeliveryError(Exception):
     """Kafka did not take a message of the batch; the batch must not be checkpointed."""
 
@@ -107,8 +139,10 @@ class Sender:
         self.futures: list = []
 
     def send(self, topic: str, value: bytes | None, key: bytes | None = None, partition: int | None = None,
-             headers: list | None = None) -> None:
-        self.futures.append(self.producer.send(topic, value=value, key=key, partition=partition, headers=headers))
+             headers: list | None = None) -> FutureRecordMetadata:
+        future = self.producer.send(topic, value=value, key=key, partition=partition, headers=headers)
+        self.futures.append(future)
+        return future
 
     def take(self) -> list:
         """The futures of everything sent so far, for the checkpoint that covers it."""
@@ -132,7 +166,6 @@ class _Checkpoint:
 
     tasks: list[Task]
     entries: list[TaskCheckpoint]
-    produced: list[dict[str, list[np.ndarray]]]  # per task, produce times of the scores and alerts it commits
     started: float
     job: Future
 
@@ -171,6 +204,8 @@ class Stream:
         self._in_poll = False
         self._joined = False  # the group has given this instance an assignment (maybe empty)
         self._next_commit = 0.0  # the next checkpoint while messages keep coming; when they pause, at once
+        self._encoded_by = 0.0  # no checkpoint before this: encoding the state takes at most half the time
+        self._backlog = 0  # input messages waiting in Kafka after the last poll
         self._inflight: _Checkpoint | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
         client = f"alpr-watch-{socket.gethostname()}-{os.getpid()}"
@@ -258,23 +293,28 @@ class Stream:
 
     def run(self) -> StreamSummary:
         last_record = time.monotonic()
+        # The detector's reference data, the libraries and their caches are a quarter of a million
+        # objects that live as long as the process: a full garbage collection walking them all stops
+        # every thread for 150 to 300 ms every few seconds. Frozen, collections look at new objects only.
+        gc.collect()
+        gc.freeze()
         try:
             while not self.stop.is_set():
-                self._in_poll = True
-                try:
-                    polled = self.consumer.poll(timeout_ms=self.config.poll_ms, max_records=self.config.max_poll_records)
-                finally:
-                    self._in_poll = False
+                polled = self._poll()
                 started = time.monotonic()
                 skip = self._apply_events()
                 n = self._process({tp: recs for tp, recs in polled.items() if tp not in skip})
-                self._emit()
+                n += self._forward()
                 if n or skip or not self._joined:  # records, or a (re)assignment, or not yet in the group
                     last_record = time.monotonic()
                 if n:
                     self.metrics.batch(time.monotonic() - started)
                 self._settle()
-                if not (n or skip) or time.monotonic() >= self._next_commit:
+                # catching up (more input waiting than a batch takes): the checkpoint thread is what
+                # limits the pace then, so keep it busy
+                behind = self._backlog >= self.config.max_poll_records
+                now = time.monotonic()
+                if not (n or skip) or (behind or now >= self._next_commit) and now >= self._encoded_by:
                     self._checkpoint([t for t in self.tasks.values() if t.dirty])
                 self._lag()
                 self.metrics.maybe_log(self.config.log_interval)
@@ -295,6 +335,7 @@ class Stream:
                 self._writer.shutdown(wait=True)
                 self.producer.close()
                 self.engine.dispose()
+                gc.unfreeze()
         m = self.metrics
         self.summary.records = int(m.total(m.records))
         self.summary.scored = int(m.total(m.searches))
@@ -302,46 +343,125 @@ class Stream:
         self.summary.dead_letters = int(m.total(m.dlq))
         return self.summary
 
+    def _poll(self) -> dict[TopicPartition, list]:
+        """The records fetched so far, and whatever a fetch sent now adds to them.
+
+        kafka-python sends the next fetch as ``poll`` returns, so its answer waits in
+        the client while the batch is processed, holding only what had arrived by
+        then: on its own, a search that arrives during a batch would wait for the
+        batch after next. One more round trip brings everything up to now.
+        """
+        limit = self.config.max_poll_records
+        self._in_poll = True
+        try:
+            polled = self.consumer.poll(timeout_ms=self.config.poll_ms, max_records=limit)
+            n = sum(map(len, polled.values()))
+            if polled and n < limit:
+                for tp, records in self.consumer.poll(timeout_ms=self.config.poll_ms, max_records=limit - n).items():
+                    head = polled.get(tp)
+                    # a rebalance in between may have moved the partition back: then the newer records count
+                    polled[tp] = head + records if head and records[0].offset > head[-1].offset else records
+            return polled
+        finally:
+            self._in_poll = False
+
     def _process(self, polled: dict) -> int:
-        n = 0
-        work: dict[int, list[tuple[Task, list]]] = {stage: [] for stage in STAGES}
-        for tp in sorted(polled, key=lambda tp: (self.topics.stage_of(tp.topic), tp.partition)):
+        """The polled records each task has not seen yet, through the stages."""
+        batches = {}
+        for tp, recs in polled.items():
             task = self.tasks.get(tp)
             if task is None:
                 continue
-            records = [r for r in polled[tp] if r.offset >= task.next_offset]
+            records = [r for r in recs if r.offset >= task.next_offset]
             if records and records[0].offset > task.next_offset:  # fetched ahead of a seek: read again
                 self.consumer.seek(tp, task.next_offset)
                 continue
-            if not records:
-                continue
+            if records:
+                batches[tp] = records
+        n = self._run(batches)
+        self._backlog = 0
+        for tp, task in self.tasks.items():
+            if isinstance(task, SearchTask):
+                hw = self.consumer.highwater(tp)
+                task.caught_up = hw is not None and task.next_offset >= hw
+                self._backlog += max(0, hw - task.next_offset) if hw is not None else 0
+        return n
+
+    def _run(self, batches: dict[TopicPartition, list]) -> int:
+        """Each task's records (the next ones of its partition), stage by stage; returns how many."""
+        n = 0
+        work: dict[int, list[tuple[Task, list]]] = {stage: [] for stage in STAGES}
+        for tp in sorted(batches, key=lambda tp: (self.topics.stage_of(tp.topic), tp.partition)):
+            task, records = self.tasks[tp], batches[tp]
             n += len(records)
             self.metrics.records.labels(str(task.stage)).inc(len(records))
             work[task.stage].append((task, records))
         for stage, tasks in work.items():
             if tasks:
                 STAGES[stage](tasks, self.stage)
-        for tp, task in self.tasks.items():
-            if isinstance(task, SearchTask):
-                hw = self.consumer.highwater(tp)
-                task.caught_up = hw is not None and task.next_offset >= hw
         return n
 
-    def _emit(self) -> None:
-        """Send each stage-1 and stage-2 task's rows and, where it changed, its watermark downstream."""
-        for tp, task in self.tasks.items():
+    def _forward(self) -> int:
+        """Send what stages 1 and 2 produced; what lands next in a partition this instance runs goes to its task at once.
+
+        Without this a search waits for two more fetch rounds (one per hop) before
+        its alert exists. Kafka must have acknowledged a message first: its offset
+        then tells whether it is the very record the task would fetch next (nothing
+        from another instance before it). Only such records are handed over, in log
+        order, so a task sees exactly the log a fetch would bring and computes the
+        same; anything else, or anything not acknowledged within ``FORWARD_WAIT``,
+        reaches the task through the consumer as before. Returns the records handed over.
+        """
+        n = 0
+        while sent := self._emit():
+            try:
+                self.producer.flush(timeout=FORWARD_WAIT)
+            except KafkaTimeoutError:
+                pass  # Kafka is slow or away: the fetches deliver them once it is back
+            batches = {}
+            for tp, messages in sent.items():
+                task = self.tasks.get(tp)
+                records = next_in_log(task.next_offset, messages) if task is not None else []
+                if records:
+                    batches[tp] = records
+            if not batches:
+                break
+            n += self._run(batches)
+            for tp in batches:
+                self._skip_fetched(tp)
+        return n
+
+    def _skip_fetched(self, tp: TopicPartition) -> None:
+        """Fetch ``tp`` from its task's next offset on, not the records just handed over."""
+        try:
+            self.consumer.seek(tp, self.tasks[tp].next_offset)
+        except ValueError:
+            pass  # revoked meanwhile: the task is dropped before the next poll
+
+    def _emit(self) -> dict[TopicPartition, list[tuple[FutureRecordMetadata, bytes, bytes]]]:
+        """Send each stage-1 and stage-2 task's rows and, where it changed, its watermark downstream.
+
+        Returns what went to partitions whose task runs here: the send's future, key and value.
+        """
+        local: dict[TopicPartition, list[tuple[FutureRecordMetadata, bytes, bytes]]] = {}
+        for tp, task in list(self.tasks.items()):
             if task.stage == 3:
                 continue
             dest = self.topics.by_target if task.stage == 1 else self.topics.episodes
             wm, idle = task.watermark()
+            key = str(tp.partition).encode()
             for p in range(self.partitions[dest]):
                 parts = task.outbox.pop(p, [])
                 if not parts and task.sent.get(p) == (wm, idle):
                     continue
                 rows = (parts[0] if len(parts) == 1 else pa.concat_tables(parts)) if parts else None
+                to = TopicPartition(dest, p)
                 for value in packets(tp.partition, rows, wm, idle):
-                    self.sender.send(dest, value=value, key=str(tp.partition).encode(), partition=p)
+                    future = self.sender.send(dest, value=value, key=key, partition=p)
+                    if to in self.tasks:
+                        local.setdefault(to, []).append((future, key, value))
                 task.sent[p] = (wm, idle)
+        return local
 
     def _checkpoint(self, tasks: list[Task]) -> None:
         """Start a checkpoint of ``tasks`` on the checkpoint thread; processing goes on meanwhile.
@@ -359,13 +479,33 @@ class Stream:
         for t in tasks:
             t.produced = {}
         self._send_alerts([a for e in entries for a in e.alerts])
-        job = self._writer.submit(self._write, entries, self.sender.take())
-        self._inflight = _Checkpoint(tasks, entries, produced, started, job)
+        job = self._writer.submit(self._write, entries, self.sender.take(), produced)
+        self._inflight = _Checkpoint(tasks, entries, started, job)
 
-    def _write(self, entries: list[TaskCheckpoint], futures: list) -> list[TaskCheckpoint]:
-        """On the checkpoint thread: once Kafka has every message the batches produced, the store transaction."""
+    def _write(self, entries: list[TaskCheckpoint], futures: list,
+               produced: list[dict[str, list[np.ndarray]]]) -> tuple[list[TaskCheckpoint], float, float]:
+        """On the checkpoint thread: once Kafka has every message the batches produced, the store transaction.
+
+        The produce-to-commit latency of what it made durable is recorded here, at the
+        commit, not when the processing thread next looks. Returns the entries that
+        conflicted, when the commit finished, and when the next checkpoint may start so
+        that encoding the state takes at most half the checkpoint thread's time.
+        """
         self.sender.flush(futures)
-        return self.checkpoints.commit(entries)
+        started = time.monotonic()
+        for entry in entries:
+            entry.encoded()
+        encoding = time.monotonic() - started
+        conflicts = self.checkpoints.commit(entries)
+        finished = time.monotonic()
+        failed = {(e.topic, e.partition) for e in conflicts}
+        durable: dict[str, list[np.ndarray]] = {}
+        for entry, samples in zip(entries, produced):
+            if (entry.topic, entry.partition) not in failed:
+                for kind, values in samples.items():
+                    durable.setdefault(kind, []).extend(values)
+        self.metrics.committed({kind: np.concatenate(values) for kind, values in durable.items()})
+        return conflicts, finished, finished + encoding
 
     def _settle(self, wait: bool = False) -> None:
         """Apply the outcome of the checkpoint in flight once it is done (with ``wait``, wait for it)."""
@@ -374,15 +514,14 @@ class Stream:
             return
         self._inflight = None
         try:
-            conflicts = c.job.result()
+            conflicts, finished, encoded_by = c.job.result()
         except DeliveryError as exc:
             log.error("%s; going back to the last checkpoint", exc)
             self._rewind()
             return
         failed = {(e.topic, e.partition) for e in conflicts}
-        produced: dict[str, list[np.ndarray]] = {}
         offsets = {}
-        for task, entry, samples in zip(c.tasks, c.entries, c.produced):
+        for task, entry in zip(c.tasks, c.entries):
             tp = TopicPartition(task.topic, task.partition)
             if (task.topic, task.partition) in failed:
                 self.metrics.conflicts.inc()
@@ -390,18 +529,17 @@ class Stream:
                 self.events.put(("restore", tp))
                 continue
             task.committed = entry.next_offset
-            for kind, values in samples.items():
-                produced.setdefault(kind, []).extend(values)
             offsets[tp] = OffsetAndMetadata(entry.next_offset, "", -1)
-        self.metrics.committed({k: np.concatenate(v) for k, v in produced.items()})
         if offsets and not self._in_poll:
             self.consumer.commit_async(offsets)  # lag monitoring only: positions come from the store
-        now = time.monotonic()
         self.summary.commits += 1
-        self.metrics.commit_seconds.observe(now - c.started)
+        self.metrics.commit_seconds.observe(finished - c.started)
         self.metrics.state_bytes.set(sum(len(e.state or b"") for e in c.entries))
-        # a checkpoint rewrites the whole state: while busy, the checkpoint thread works at most half the time
-        self._next_commit = max(c.started + self.config.commit_interval, now + (now - c.started))
+        # A checkpoint rewrites the whole state, a cost per checkpoint: encoding it takes at most half
+        # the time. What the batches add to the store costs per row whenever it is written, so waiting
+        # for it would only leave the checkpoint thread idle and hold the results back.
+        self._next_commit = c.started + self.config.commit_interval
+        self._encoded_by = encoded_by
 
     def _rewind(self) -> None:
         """Forget everything since the last checkpoint, as a crash and restart would."""

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exit-when-idle", type=float, metavar="SECONDS", help="stop after this long without messages")
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     p.add_argument("--commit-interval", type=float, default=1.0, metavar="SECONDS",
-                   help="seconds between checkpoints (default 1; stretched when checkpoints get slow)")
+                   help="seconds between checkpoints (default 1; stretched when encoding the state gets slow)")
     p.add_argument("--idle-grace", type=float, default=2.0, metavar="SECONDS",
                    help="how long a caught-up partition must stay quiet before it stops holding back event time (default 2)")
     p.add_argument("--max-poll-interval-ms", type=int, default=30_000,
@@ -38,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="how long a silent instance keeps its partitions (default 10000)")
     p.add_argument("--max-poll-records", type=int, default=20_000, help="messages per batch at most (default 20000)")
     p.add_argument("--fetch-max-wait-ms", type=int, default=20,
-                   help="how long the broker may hold a fetch that finds nothing new; each of the three stage hops "
-                        "can wait that long (default 20)")
+                   help="how long the broker may hold a fetch that finds nothing new; the input and every hop between "
+                        "instances can wait that long (default 20)")
     p.add_argument("--log-interval", type=float, default=10.0, metavar="SECONDS", help="seconds between progress lines")
     p.set_defaults(handler=_stream)
 

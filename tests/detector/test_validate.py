@@ -149,3 +149,19 @@ def test_reading_ahead_keeps_order_rejects_and_errors(tmp_path):
     broken = write(tmp_path, HEADER + 'a,2025-06-18T00:00:00Z,u1,PD,,,,\n"b,unclosed\n', name="broken.csv")
     with pytest.raises(InputError, match="malformed CSV"):
         list(read_searches(broken, RejectCounter(), chunk_rows=1))
+
+
+@pytest.mark.parametrize("dtype", [object, str, pd.StringDtype("python", na_value=np.nan)])
+def test_text_is_valued_alike_whatever_strings_hold_it(dtype):
+    """Kafka messages arrive as Arrow-backed strings, files as object columns: the batch must not differ."""
+    values = {"search_id": ["a", " b ", "c"], "ts": ["2025-01-01T10:00:00Z", " 2025-01-02 ", "2025-01-03T00:00:00+02:00"],
+              "user_id": ["u1", "***", None], "agency": ["\u00a0PD\u00a0", "PD", "PD"], "plate": ["ab-1", None, " x 2 "],
+              "agency_state": ["ca", "", None], "window_start": ["", "", None], "search_type": [" PLATE", "hotlist", ""]}
+    raw = pd.DataFrame({k: pd.Series(v, dtype=dtype) for k, v in values.items()})
+    expected = canonicalize(pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in values.items()}), "x", np.arange(3),
+                            RejectCounter())
+    batch = canonicalize(raw, "x", np.arange(3), RejectCounter())
+    pd.testing.assert_frame_equal(batch, expected)
+    assert batch["agency"].tolist() == ["PD"] * 3 and batch["plate"].tolist() == ["AB1", "", "X2"]
+    assert batch["user_id"].tolist() == ["u1", "", ""] and batch["window_start"].isna().all()
+    assert batch["ts"].iloc[2] == pd.Timestamp("2025-01-02T22:00:00Z")

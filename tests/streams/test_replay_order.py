@@ -2,8 +2,8 @@
 
 Flock's audit exports list the newest search first; the detector's features are causal
 across batches. A newest-first export must therefore score exactly as the same rows in
-ascending order, with the model learnt from its earliest searches, through a spill
-that is gone afterwards, with rejects still naming the file's own lines.
+ascending order, with the model learnt from its earliest searches, held in memory or
+through a spill that is gone afterwards, with rejects still naming the file's own lines.
 """
 
 import csv
@@ -55,10 +55,12 @@ def small_batches(small_replay):
 
 @pytest.fixture
 def spill_root(monkeypatch, tmp_path) -> Path:
-    """The temporary directory the spill goes under, empty to start with."""
+    """The temporary directory the spill goes under, empty to start with; a newest-first
+    file is spilled there however small."""
     root = tmp_path / "tmp"
     root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(root))
+    monkeypatch.setattr(streams.order, "HOLD_BYTES", 0)
     return root
 
 
@@ -86,12 +88,42 @@ def test_a_newest_first_export_scores_exactly_as_its_rows_oldest_first(world, sm
     assert list(spill_root.iterdir()) == [], "the spill is removed"
 
 
-def test_a_newest_first_export_is_fed_as_the_batches_of_its_rows_oldest_first(world):
+@pytest.mark.parametrize("hold_bytes", [streams.order.HOLD_BYTES, 0], ids=["held in memory", "spilled"])
+def test_a_newest_first_export_is_fed_as_the_batches_of_its_rows_oldest_first(world, hold_bytes, monkeypatch):
+    monkeypatch.setattr(streams.order, "HOLD_BYTES", hold_bytes)
     backwards = list(open_searches(world / "newest_first.csv", RejectCounter(), chunk_rows=CHUNK))
     forwards = list(open_searches(world / "oldest_first.csv", RejectCounter(), chunk_rows=CHUNK))
     assert [len(b) for b in backwards] == [len(b) for b in forwards] and len(forwards) == 5
     for fed, listed in zip(backwards, forwards):
         pd.testing.assert_frame_equal(fed, listed)
+
+
+def test_a_file_held_in_memory_is_fed_as_its_spill_would_be(world, tmp_path, monkeypatch):
+    rows = list(csv.reader((world / "newest_first.csv").open(newline="", encoding="utf-8")))
+    header, body = rows[0], rows[1:]
+    for bad in (150, 1_700, 1_701, 4_000):  # batches of uneven sizes, cut anywhere by the chunks fed back
+        body[bad][header.index(" Search Time")] = "yesterday"
+    path = tmp_path / "export.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *body])
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "none"))  # nothing is written to disk
+    held = list(open_searches(path, RejectCounter(), chunk_rows=700))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(streams.order, "HOLD_BYTES", 0)
+    spilled = list(open_searches(path, RejectCounter(), chunk_rows=700))
+    assert [len(b) for b in held] == [len(b) for b in spilled] and len(held) > 5
+    for a, b in zip(held, spilled):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_file_beyond_the_memory_budget_is_spilled(world, spill_root, monkeypatch):
+    monkeypatch.setattr(streams.order, "HOLD_BYTES", 1 << 20)  # about two of these batches
+    with closing(open_searches(world / "newest_first.csv", RejectCounter(), chunk_rows=CHUNK)) as batches:
+        next(batches)
+        spills = list(spill_root.iterdir())
+        assert len(spills) == 1 and list(spills[0].iterdir())  # later batches still on disk
+    assert list(spill_root.iterdir()) == []
 
 
 def test_training_on_a_newest_first_export_learns_from_its_earliest_searches(world, small_batches):
