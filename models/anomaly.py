@@ -15,6 +15,7 @@ training searches for the model's percentiles), and without holding the GIL.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,18 @@ class AnomalyModel:
         Like scikit-learn: the inputs as float32, each tree's leaf path length (its depth,
         plus the average path length of the training searches left in it, minus one)
         added tree after tree, and ``2 ** -(mean path / average path of max_samples)``.
+        """
+        depths = np.zeros(len(X))
+        _path_lengths(np.ascontiguousarray(X, dtype=np.float32), *self._walk, depths)
+        denominator = len(self.forest_.estimators_) * _average_path_length([self.forest_._max_samples])
+        return 2 ** (-np.divide(depths, denominator, out=np.ones_like(depths), where=denominator != 0))
+
+    @cached_property
+    def _walk(self) -> tuple[np.ndarray, ...]:
+        """The forest's trees as the flat arrays ``_path_lengths`` walks, built once per model.
+
+        Every scoring call needs them (one per batch, in a stream one per poll), and
+        building them costs about as much as walking a poll's searches.
         The forest uses every feature in every tree (``max_features=1.0``).
         """
         forest = self.forest_
@@ -91,19 +104,21 @@ class AnomalyModel:
             own = np.arange(tree.node_count)
             left.append(base + np.where(leaf, own, tree.children_left))
             right.append(base + np.where(leaf, own, tree.children_right))
-        depths = np.zeros(len(X))
-        _path_lengths(
-            np.ascontiguousarray(X, dtype=np.float32), offsets, np.array([tree.max_depth for tree in trees]),
+        return (
+            offsets, np.array([tree.max_depth for tree in trees]),
             np.concatenate(left), np.concatenate(right),
             np.concatenate([np.maximum(tree.feature, 0) for tree in trees]),  # leaves' -2: any column will do
             np.concatenate([tree.threshold for tree in trees]),
             np.concatenate([tree.missing_go_to_left for tree in trees]).astype(np.bool_),
             np.concatenate([depth + average - 1.0 for depth, average in
                             zip(forest._decision_path_lengths, forest._average_path_length_per_tree)]),
-            depths,
         )
-        denominator = len(trees) * _average_path_length([forest._max_samples])
-        return 2 ** (-np.divide(depths, denominator, out=np.ones_like(depths), where=denominator != 0))
+
+    def __getstate__(self) -> dict:
+        """What joblib saves: the forest, not the arrays derived from it."""
+        state = dict(self.__dict__)
+        state.pop("_walk", None)
+        return state
 
     def score_searches(self, ctx: pd.DataFrame, pattern_strength: np.ndarray | None = None) -> np.ndarray:
         """Anomaly per search; computed only where a pattern signal is present, since the
