@@ -126,7 +126,7 @@ class Alerter:
             alert = self.open.get(key)
             if alert is None or t - alert.last_ns > GAP_DAYS[scope] * NS_DAY:
                 alert = self.open[key] = Alert("", key, pattern, "", "", t, t)
-            if alert.pending or not alert.search_ids:
+            if not alert.search_ids:  # not open yet: count its evidence
                 alert.pending += 1
                 alert.max_score, alert.last_ns = max(alert.max_score, float(score[i])), max(alert.last_ns, t)
                 if episode_score(alert.max_score, alert.pending) < self.open_threshold:
