@@ -32,7 +32,7 @@ USER_FEATURES = (
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover")
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decay(last_t, t, tau):  # pragma: no cover - compiled
     """The factor a value last updated at ``last_t`` has decayed by at ``t``: one exp for all values sharing ``tau``."""
     if last_t < 0 or t <= last_t:
@@ -54,7 +54,7 @@ def _recent_slot(u, r, ti, k_slots, k_last, row_last, window):  # pragma: no cov
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _circle_weight(r, u, ti, k_slots, k_last, k_weight, row_last, link_start, link_near, window):  # pragma: no cover - compiled
     """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight."""
     s = _recent_slot(u, r, ti, k_slots, k_last, row_last, window)
@@ -66,7 +66,7 @@ def _circle_weight(r, u, ti, k_slots, k_last, k_weight, row_last, link_start, li
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, explained, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
@@ -200,7 +200,7 @@ def user_kernel(  # pragma: no cover - compiled
     return p_size, s_size, k_size
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def target_kernel(  # pragma: no cover - compiled
     t, plate, user, agency, covered, out,
     pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last,

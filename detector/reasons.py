@@ -9,10 +9,12 @@ search: logs repeat the same few hundred values millions of times.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Bit per category; a reason can carry several.
 CATEGORIES: tuple[str, ...] = (
@@ -33,42 +35,61 @@ BIT = {name: 1 << i for i, name in enumerate(CATEGORIES)}
 # Categories that name a purpose the law or policy singles out.
 PROTECTED = ("immigration", "reproductive_health", "gender_affirming_care", "protest_political", "religion")
 
-_I = re.IGNORECASE
-PATTERNS: dict[str, list[re.Pattern[str]]] = {
+@dataclass(frozen=True)
+class Keyword:
+    """A regular expression in RE2's syntax, which Arrow runs over every distinct text at once.
+
+    ``unless``: a longer phrase an occurrence may begin, which then does not count (RE2
+    has no look-ahead); the keyword is found where it occurs more often than that phrase.
+    """
+
+    pattern: str
+    ignore_case: bool = True
+    unless: str | None = None
+
+    def found(self, texts: pa.Array) -> np.ndarray:
+        if self.unless is None:
+            return pc.match_substring_regex(texts, self.pattern, ignore_case=self.ignore_case).to_numpy(zero_copy_only=False)
+        count = (pc.count_substring_regex(texts, p, ignore_case=self.ignore_case).to_numpy(zero_copy_only=False)
+                 for p in (self.pattern, self.unless))
+        return next(count) > next(count)
+
+
+PATTERNS: dict[str, list[Keyword]] = {
     "immigration": [
-        re.compile(r"\b(ICE|HSI|ERO|CBP|USCIS|ICE\s*\+\s*ERO)\b"),  # acronyms: case-sensitive
-        re.compile(r"immigra|deport|undocumented|illegal alien|border patrol|\b287\s*\(?g\)?|visa overstay|removal order|\bice\s+(assist|request|case|hold|detainer|warrant)|homeland security", _I),
+        Keyword(r"\b(ICE|HSI|ERO|CBP|USCIS|ICE\s*\+\s*ERO)\b", ignore_case=False),  # acronyms: case-sensitive
+        Keyword(r"immigra|deport|undocumented|illegal alien|border patrol|\b287\s*\(?g\)?|visa overstay|removal order|\bice\s+(assist|request|case|hold|detainer|warrant)|homeland security"),
     ],
     "reproductive_health": [
-        re.compile(r"abortion|planned parenthood|reproductive|pregnan|miscarriage|\bfamily planning", _I),
+        Keyword(r"abortion|planned parenthood|reproductive|pregnan|miscarriage|\bfamily planning"),
     ],
     "gender_affirming_care": [
-        re.compile(r"gender[- ]affirming|transgender|\btrans(gender)?\s+(care|clinic|person|female|male)|hormone therapy", _I),
+        Keyword(r"gender[- ]affirming|transgender|\btrans(gender)?\s+(care|clinic|person|female|male)|hormone therapy"),
     ],
     "protest_political": [
-        re.compile(r"protest|no kings|\brally\b|demonstrat|activist|antifa|\bblm\b|political|picket|march(ers| for)", _I),
+        Keyword(r"protest|no kings|\brally\b|demonstrat|activist|antifa|\bblm\b|political|picket|march(ers| for)"),
     ],
     "religion": [
-        re.compile(r"mosque|church|synagogue|\btemple\b|muslim|islam|jewish|worship|congregation", _I),
+        Keyword(r"mosque|church|synagogue|\btemple\b|muslim|islam|jewish|worship|congregation"),
     ],
     "test_training": [
-        re.compile(r"^\W*(test(ing)?|training|train|demo|practice|exercise)\b", _I),
-        re.compile(r"\b(training|test search|demo search)\b", _I),
+        Keyword(r"^\W*(test(ing)?|training|train|demo|practice|exercise)\b"),
+        Keyword(r"\b(training|test search|demo search)\b"),
     ],
     "personal_data": [
-        re.compile(r"\bDOB\b|\bSSN\b|\b\d{3}-\d{2}-\d{4}\b|\(?\b\d{3}\)?[-.\s]\d{3}[-.\s]\d{4}\b", _I),
-        re.compile(r"\b\d{1,5}\s+\w+\s+(st|street|ave|avenue|rd|road|blvd|dr|drive|ln|lane|way|ct)\b\.?", _I),
-        re.compile(r"\b(girlfriend|boyfriend|ex[- ]wife|ex[- ]husband|my (wife|husband|ex|daughter|son))\b", _I),
-        re.compile(r"search for (a |the )?(female|male|woman|man)\b", _I),
+        Keyword(r"\bDOB\b|\bSSN\b|\b\d{3}-\d{2}-\d{4}\b|\(?\b\d{3}\)?[-.\s]\d{3}[-.\s]\d{4}\b"),
+        Keyword(r"\b\d{1,5}\s+\w+\s+(st|street|ave|avenue|rd|road|blvd|dr|drive|ln|lane|way|ct)\b\.?"),
+        Keyword(r"\b(girlfriend|boyfriend|ex[- ]wife|ex[- ]husband|my (wife|husband|ex|daughter|son))\b"),
+        Keyword(r"search for (a |the )?(female|male|woman|man)\b"),
     ],
     "crime": [
-        re.compile(r"fraud|arson|theft|stolen|burglar|robbery|vandal|assault|threat|hate crime|shooting|homicide|"
-                   r"trafficking|smuggl|extortion|scam|hit and run|collision|\bdui\b|carjack|kidnap|shoplift|larceny|"
-                   r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b", _I),
+        Keyword(r"fraud|arson|theft|stolen|burglar|robbery|vandal|assault|threat|hate crime|shooting|homicide|"
+                r"trafficking|smuggl|extortion|scam|hit and run|collision|\bdui\b|carjack|kidnap|shoplift|larceny|"
+                r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b"),
     ],
     "hotlist": [
-        # "hit" as in a hotlist hit, not "Hit and Run" or "hit & run"
-        re.compile(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|\bhit\b(?!\s*(and|&)\s*run)|amber|silver alert", _I),
+        Keyword(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|amber|silver alert"),
+        Keyword(r"\bhit\b", unless=r"\bhit\b\s*(and|&)\s*run"),  # a hotlist hit, not "Hit and Run" or "hit & run"
     ],
 }
 VAGUE_WORDS = frozenset(
@@ -78,15 +99,46 @@ VAGUE_WORDS = frozenset(
     criminal crime activity suspicious vehicle veh person of interest poi agency outside allied
     request requested suspect suspects sus id vehicle of interest""".split()
 )
-_CASE_ONLY = re.compile(r"^#?[a-z]{0,4}-?\d[\da-z-]{3,}$", _I)
-_REDACTED = re.compile(r"^[\s*#xX█-]*$|^\[?redacted\]?$", _I)
+_CASE_ONLY = re.compile(r"^#?[a-z]{0,4}-?\d[\da-z-]{3,}$", re.IGNORECASE)
+_REDACTED = r"^[\s*#xX█-]*$|^\[?redacted\]?$"
 _WORD = re.compile(r"[a-z0-9+.#/-]+")
+# Masks of the texts seen lately: a stream sees the same few hundred texts batch after batch.
+_SEEN_MAX = 1 << 16
+_seen: dict[str, int] = {}
 
 
 def _is_vague_word(word: str) -> bool:
     """A filler word, or any spelling of 'investigation' ('invesigation', 'investigaton', 'inv.')."""
     w = word.strip(".+-#/")
     return w in VAGUE_WORDS or word in VAGUE_WORDS or (w.startswith("inv") and len(w) <= 16 and w.isalpha()) or not w
+
+
+def _filler(text: str) -> int:
+    """Of a text naming no category: filler words around a case number still point to a case;
+    filler alone (in a dropdown "Category - free text", both parts) is vague."""
+    words = _WORD.findall(text.lower())
+    cases = [w for w in words if _CASE_ONLY.match(w) and any(ch.isdigit() for ch in w)]
+    if all(_is_vague_word(w) or w in cases for w in words):
+        return BIT["case_number_only"] if cases else BIT["vague"]
+    return 0
+
+
+def classify_texts(texts: list[str]) -> np.ndarray:
+    """Bitmask of each text's categories, every keyword run over all the texts at once.
+
+    >>> [int(m) for m in classify_texts(["ICE", "stolen car", " *** "])] == [BIT["immigration"], BIT["crime"], BIT["missing"]]
+    True
+    """
+    stripped = pc.utf8_trim_whitespace(pa.array(texts, type=pa.string()))
+    mask = np.zeros(len(texts), dtype=np.int64)
+    for name, keywords in PATTERNS.items():
+        for keyword in keywords:
+            mask[keyword.found(stripped)] |= BIT[name]
+    missing = pc.match_substring_regex(stripped, _REDACTED, ignore_case=True).to_numpy(zero_copy_only=False)
+    mask[missing] = BIT["missing"]
+    for i in np.flatnonzero(mask == 0):
+        mask[i] = _filler(stripped[i].as_py())
+    return mask
 
 
 def classify(text: str) -> int:
@@ -99,50 +151,36 @@ def classify(text: str) -> int:
     ['reproductive_health', 'personal_data']
     >>> names("Immigration (civil/administrative) -")
     ['immigration']
-    >>> names("flock hit"), names("Hit and Run/Car Accident - follow up")
-    (['hotlist'], ['crime'])
+    >>> names("flock hit"), names("Hit and Run/Car Accident - follow up"), names("hit and run, then a flock hit")
+    (['hotlist'], ['crime'], ['hotlist', 'crime'])
     """
-    t = text.strip()
-    if not t or _REDACTED.match(t):
-        return BIT["missing"]
-    mask = 0
-    for name, patterns in PATTERNS.items():
-        if any(p.search(t) for p in patterns):
-            mask |= BIT[name]
-    # Filler words around a case number still point to a case; filler alone (in a dropdown
-    # "Category - free text", both parts) is vague.
-    words = _WORD.findall(t.lower())
-    cases = [w for w in words if _CASE_ONLY.match(w) and any(ch.isdigit() for ch in w)]
-    if not mask and all(_is_vague_word(w) or w in cases for w in words):
-        mask |= BIT["case_number_only"] if cases else BIT["vague"]
-    return mask
+    return int(classify_texts([text])[0])
 
 
-@lru_cache(maxsize=1 << 16)
-def _reason_mask(text: str) -> int:
-    return classify(text)
-
-
-@lru_cache(maxsize=1 << 12)
-def _offense_mask(text: str) -> int:
-    """An offence type adds what it names; being empty or vague says nothing about the reason."""
-    return classify(text) & ~(BIT["missing"] | BIT["vague"]) if text else 0
+def _masks(texts: list[str]) -> np.ndarray:
+    """``classify_texts``, remembering the masks of the texts seen lately."""
+    masks = np.fromiter((_seen.get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
+    new = np.flatnonzero(masks < 0)
+    if len(new):
+        masks[new] = classify_texts([texts[i] for i in new])
+        if len(_seen) + len(new) > _SEEN_MAX:
+            _seen.clear()
+        _seen.update(zip((texts[i] for i in new), masks[new].tolist()))
+    return masks
 
 
 def classify_column(reason: pd.Series, offense_type: pd.Series | None = None) -> np.ndarray:
     """Bitmask per search of ``reason`` (and ``offense_type``), classifying each distinct text once.
 
-    Masks are remembered across batches (bounded), since a stream sees the same texts
-    in batch after batch.
+    An offence type adds what it names; being empty or vague says nothing about the reason.
     """
     codes, uniques = pd.factorize(reason, sort=False)
-    texts = uniques.tolist()
-    masks = np.fromiter(map(_reason_mask, texts), dtype=np.int64, count=len(texts))
+    masks = _masks(uniques.tolist())
     out = masks[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     if offense_type is not None:
         ocodes, ouniques = pd.factorize(offense_type, sort=False)
         otexts = ouniques.tolist()
-        omask = np.fromiter(map(_offense_mask, otexts), dtype=np.int64, count=len(otexts))
+        omask = np.where([bool(t) for t in otexts], _masks(otexts) & ~(BIT["missing"] | BIT["vague"]), 0)
         if len(ocodes):
             extra = omask[ocodes]
             out = np.where(extra & ~BIT["case_number_only"] != 0, (out & ~(BIT["missing"] | BIT["vague"])) | extra, out)

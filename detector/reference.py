@@ -7,16 +7,20 @@ prepared once as dictionaries and arrays so the per-search path stays vectorised
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import BallTree
 
 from detector.schema import REFERENCE_FILES, SITE_CATEGORIES, normalize_plates
 from detector.state import Keys, Vocab
 from detector.validate import InputError
+
+if TYPE_CHECKING:
+    from sklearn.neighbors import BallTree
 
 EARTH_RADIUS_M = 6_371_008.8
 # Links that tie plates into one circle of people; employers link too many strangers.
@@ -101,10 +105,6 @@ class Reference:
         owners = self.vehicles.assign(surname=self.vehicles["owner_surname"].str.strip().str.upper())
         # households carrying the surname: a match on a rare name is telling, on a common one it is chance
         self.surname_households: dict[str, int] = owners.groupby("surname")["household_id"].nunique().to_dict()
-        self._site_tree = None
-        if len(self.sites):
-            coords = np.radians(self.sites[["lat", "lon"]].to_numpy(dtype=np.float64))
-            self._site_tree = BallTree(coords, metric="haversine")
         self.site_category = self.sites["category"].to_numpy(dtype=str) if len(self.sites) else np.array([], dtype=str)
         self.site_radius = self.sites["radius_m"].to_numpy(dtype=np.float64) if len(self.sites) else np.zeros(0)
         self._index_plates()
@@ -165,6 +165,14 @@ class Reference:
         return Links(row=row, start=np.append(starts, len(pairs)).astype(np.int64), near=row[pairs["near"].to_numpy(np.int64)],
                      person=person)
 
+    @cached_property
+    def _site_tree(self) -> BallTree:
+        """Built at the first search with a place: most vendor exports have none (nor
+        scikit-learn's import cost, half a second, then)."""
+        from sklearn.neighbors import BallTree
+
+        return BallTree(np.radians(self.sites[["lat", "lon"]].to_numpy(dtype=np.float64)), metric="haversine")
+
     def sites_near(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each point, the nearest sensitive site whose circle overlaps the search circle.
 
@@ -175,7 +183,7 @@ class Reference:
         site = np.full(n, -1, dtype=np.int64)
         dist = np.full(n, np.inf)
         ok = ~(np.isnan(lat) | np.isnan(lon))
-        if self._site_tree is None or not ok.any():
+        if not len(self.sites) or not ok.any():
             return site, dist
         pts = np.radians(np.column_stack([lat[ok], lon[ok]]))
         d, i = self._site_tree.query(pts, k=1)

@@ -84,7 +84,7 @@ def _same(data, start, end, stored, at):  # pragma: no cover - compiled
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _intern(offsets, data, blank, add, table, hashes, starts, stored, size, used):  # pragma: no cover - compiled
     """Code of each string (UTF-8 ``data`` cut at ``offsets``); unseen ones are appended in order, or with
     ``add`` off get -1.
@@ -122,7 +122,7 @@ def _intern(offsets, data, blank, add, table, hashes, starts, stored, size, used
     return codes, size, used
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rehash(table, hashes, size):  # pragma: no cover - compiled
     mask = table.shape[0] - 1
     for c in range(size):
@@ -238,13 +238,13 @@ def find_slot(table, key):  # pragma: no cover - compiled
     return -1 if table[b, 0] == EMPTY else table[b, 1]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _insert(table, keys, slots):  # pragma: no cover - compiled
     for i in range(keys.shape[0]):
         slot_of(table, keys[i], slots[i])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _keys_by_slot(table, size):  # pragma: no cover - compiled
     keys = np.empty(size, dtype=np.int64)
     for b in range(table.shape[0]):

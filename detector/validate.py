@@ -214,7 +214,7 @@ def canonicalize(
     return batch.reset_index(drop=True)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _first_sightings(offsets, data, table, count):  # pragma: no cover - compiled
     """FNV-1a hash of each id's bytes, looked up and added in an open-addressing table (0 = empty slot)."""
     n = offsets.shape[0] - 1
@@ -236,7 +236,7 @@ def _first_sightings(offsets, data, table, count):  # pragma: no cover - compile
     return keep, count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mix(h):  # pragma: no cover - compiled
     """Spread the hash's bits over the low ones that pick a slot (the murmur3 finaliser)."""
     h ^= h >> np.uint64(33)
@@ -244,7 +244,7 @@ def _mix(h):  # pragma: no cover - compiled
     return h ^ (h >> np.uint64(33))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rehash(old, table):  # pragma: no cover - compiled
     mask = np.uint64(table.shape[0] - 1)
     for h in old:

@@ -14,20 +14,21 @@ training searches for the model's percentiles), and without holding the GIL.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from numba import njit
-from sklearn.ensemble import IsolationForest
-from sklearn.ensemble._iforest import _average_path_length
 
 # Inputs of the model, all columns of the detector context; log-scaled counts.
 MODEL_FEATURES: tuple[str, ...] = (
     "hour_share", "day_count", "daily_mean", "burst", "burst_nocase", "up_count", "up_days", "up_span_days",
     "up_nocase", "site_days", "far_burst", "plate_users", "circle_plates", "networks", "has_case", "vague",
 )
+# From this many searches the walk is split over two threads (a model's fit scores 100,000).
+_SPLIT_ROWS = 20_000
 _LOG = {"day_count", "daily_mean", "burst", "burst_nocase", "up_count", "up_days", "up_span_days", "up_nocase",
         "site_days", "far_burst", "plate_users", "circle_plates", "networks"}
 
@@ -62,6 +63,8 @@ class AnomalyModel:
     def fit(self, ctx: pd.DataFrame) -> AnomalyModel:
         if len(ctx) < 50:
             raise ValueError(f"need at least 50 searches to fit the anomaly model, got {len(ctx)}")
+        from sklearn.ensemble import IsolationForest  # here: a replay imports scikit-learn only to fit
+
         X = feature_matrix(ctx)
         self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=min(self.max_samples, len(X)),
                                        random_state=self.random_state).fit(X)
@@ -83,8 +86,15 @@ class AnomalyModel:
         added tree after tree, and ``2 ** -(mean path / average path of max_samples)``.
         """
         depths = np.zeros(len(X))
-        _path_lengths(np.ascontiguousarray(X, dtype=np.float32), *self._walk, depths)
-        denominator = len(self.forest_.estimators_) * _average_path_length([self.forest_._max_samples])
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if len(X) < _SPLIT_ROWS:
+            _path_lengths(X, *self._walk, depths)
+        else:  # each search's sum is its own: halves walked on two cores give the same bits
+            half = len(X) // 2
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda rows: _path_lengths(X[rows], *self._walk, depths[rows]),
+                              (slice(0, half), slice(half, None))))
+        denominator = self._denominator
         return 2 ** (-np.divide(depths, denominator, out=np.ones_like(depths), where=denominator != 0))
 
     @cached_property
@@ -114,10 +124,18 @@ class AnomalyModel:
                             zip(forest._decision_path_lengths, forest._average_path_length_per_tree)]),
         )
 
+    @cached_property
+    def _denominator(self) -> float:
+        """scikit-learn's normaliser: the trees times the average path length of ``max_samples`` searches."""
+        from sklearn.ensemble._iforest import _average_path_length
+
+        return float(len(self.forest_.estimators_) * _average_path_length([self.forest_._max_samples])[0])
+
     def __getstate__(self) -> dict:
-        """What joblib saves: the forest, not the arrays derived from it."""
+        """What joblib saves: the forest, not what is derived from it."""
         state = dict(self.__dict__)
         state.pop("_walk", None)
+        state.pop("_denominator", None)
         return state
 
     def score_searches(self, ctx: pd.DataFrame, pattern_strength: np.ndarray | None = None) -> np.ndarray:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import sklearn
 
 from models.anomaly import MODEL_FEATURES, AnomalyModel
 
@@ -38,7 +37,7 @@ class ModelBundle:
 
 
 def current_versions() -> dict[str, str]:
-    return {"alpr-watch": version("alpr-watch"), "scikit-learn": sklearn.__version__, "numpy": np.__version__}
+    return {"alpr-watch": version("alpr-watch"), "scikit-learn": version("scikit-learn"), "numpy": np.__version__}
 
 
 def save_model(bundle: ModelBundle, path: str | Path) -> None:
@@ -67,6 +66,6 @@ def load_model(path: str | Path) -> ModelBundle:
     theirs = bundle.versions.get("scikit-learn", "?").split(".")[:2]
     if ours != theirs:
         raise ModelMismatchError(
-            f"{path}: trained with scikit-learn {bundle.versions.get('scikit-learn')}, this installation has {sklearn.__version__}; retrain with 'alpr-watch train'"
+            f"{path}: trained with scikit-learn {bundle.versions.get('scikit-learn')}, this installation has {current_versions()['scikit-learn']}; retrain with 'alpr-watch train'"
         )
     return bundle

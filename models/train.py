@@ -31,9 +31,10 @@ class History:
     pass of its own (``fit_model``) or from a replay that goes on to score those same
     frames: the same searches give the same model either way. ``limit`` keeps only the
     log's first that many searches as fed (oldest first, see ``open_searches``), so that
-    a huge log need not be read twice. Beyond ``sample_rows`` a uniform sample is kept,
-    drawn per batch in proportion with a fixed seed, so the same data always gives the
-    same model.
+    a huge log need not be read twice. Beyond ``sample_rows`` a uniform sample is kept:
+    the searches with the smallest of random keys drawn one per search in feeding order
+    with a fixed seed, so the same data always gives the same model, however it is cut
+    into batches (a replay features in smaller pieces than it reads).
     """
 
     def __init__(self, limit: int | None = None, sample_rows: int = SAMPLE_ROWS, seed: int = 0) -> None:
@@ -42,7 +43,9 @@ class History:
         self.seed = seed
         self.searches = 0
         self._rng = np.random.default_rng(seed)
-        self._parts: list[pd.DataFrame] = []
+        self._parts: list[pd.DataFrame] = []  # the model's columns and each search's key
+        self._kept = 0
+        self._bar = np.inf  # keys at or above it are out of the sample for good
         self._first: int | None = None
         self._last: int | None = None
 
@@ -60,20 +63,32 @@ class History:
         if not n:
             return
         self.searches += n
-        keep = np.zeros(len(ctx), dtype=bool)
-        keep[taken] = self._rng.random(n) < min(1.0, self.sample_rows / self.searches * 2)
-        self._parts.append(ctx.loc[keep, list(MODEL_FEATURES)])  # only the model's columns: the context is wide
+        key = np.full(len(ctx), np.inf)
+        key[taken] = self._rng.random(n)
+        keep = key < self._bar
+        # only the model's columns: the context is wide
+        self._parts.append(ctx.loc[keep, list(MODEL_FEATURES)].assign(_key=key[keep]))
+        self._kept += int(keep.sum())
+        if self._kept > 2 * self.sample_rows:  # let go of what can no longer be drawn
+            self._parts = [self._sample()]
+            self._kept, self._bar = len(self._parts[0]), float(self._parts[0]["_key"].max())
         t = ctx["t"].to_numpy()[taken]
         self._first = int(t.min()) if self._first is None else min(self._first, int(t.min()))
         self._last = int(t.max()) if self._last is None else max(self._last, int(t.max()))
+
+    def _sample(self) -> pd.DataFrame:
+        """The ``sample_rows`` searches of smallest key, in feeding order."""
+        kept = pd.concat(self._parts, ignore_index=True)
+        if len(kept) <= self.sample_rows:
+            return kept
+        bar = np.partition(kept["_key"].to_numpy(), self.sample_rows - 1)[self.sample_rows - 1]
+        return kept[kept["_key"].to_numpy() <= bar].reset_index(drop=True)
 
     def fit(self) -> ModelBundle:
         """The model of what was added; ``TooFewSearches`` below ``MIN_SEARCHES``."""
         if self.searches < MIN_SEARCHES:
             raise TooFewSearches(f"{self.searches:,} searches, too few to fit the anomaly model (at least {MIN_SEARCHES})")
-        sample = pd.concat(self._parts, ignore_index=True)
-        if len(sample) > self.sample_rows:
-            sample = sample.sample(self.sample_rows, random_state=self.seed)
+        sample = self._sample().drop(columns="_key")
         model = AnomalyModel(random_state=self.seed).fit(sample)
         first, last = (pd.Timestamp(t, tz="UTC").isoformat() for t in (self._first, self._last))
         return ModelBundle(model=model, features=MODEL_FEATURES, versions=current_versions(),

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from streams.memory import keep_freed_memory
+
+    keep_freed_memory()  # this process is one replay: a batch job
     from detector.validate import InputError
     from streams.replay import replay  # imports the detector only once it reads (see there)
 

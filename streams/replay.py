@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -25,7 +26,7 @@ from tqdm import tqdm
 
 from detector.validate import Reject, RejectSink
 from streams.files import prefetched
-from streams.loop import progress_bar, run_batches
+from streams.loop import Featured, featuring, progress_bar, run_batches
 from streams.sources import open_searches
 from streams.vendor.agencies import agency_state
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from detector.engine import BatchResult, Detector
     from detector.reference import Reference
     from detector.scoring import Fusion
-    from detector.validate import Deduplicator
 
 log = logging.getLogger(__name__)
 # History a retrospective audit learns "usual" from: the log's earliest searches, not a second full pass.
@@ -115,6 +115,9 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             from detector.validate import Deduplicator, RejectFile
             from models.persist import load_model
 
+            if learn:
+                import sklearn.ensemble  # noqa: F401 - the model's fit needs it: imported now, not after the reading
+
         reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
         pol = load_policy(policy, home_state(reference, agency))
         summary = ReplaySummary(policy=f"{pol.name}" + (f" (home state {pol.state})" if pol.state else ""))
@@ -146,13 +149,13 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             if builder is not None:
                 builder.add(batch, result)
 
-        with RejectFile(out / "rejects.csv") as rejects:
+        with RejectFile(out / "rejects.csv") as rejects, closing(featuring(batches, detector, dedup)) as featured:
             held.attach(rejects)
             try:
                 if learn:
-                    summary.scored = _learn_then_score(batches, detector, dedup, on_result, summary, bar)
+                    summary.scored = _learn_then_score(featured, detector, on_result, summary, bar)
                 bar.set_description_str("scoring")
-                summary.scored += run_batches(batches, detector, on_result, dedup, bar)
+                summary.scored += run_batches(featured, detector, on_result, bar)
             finally:
                 writer.close()
             summary.rejected = rejects.count
@@ -228,42 +231,46 @@ class HeldRejects:
             self._held, self._sink = [], sink
 
 
-def _learn_then_score(batches: Iterator[pd.DataFrame], detector: Detector, dedup: Deduplicator,
+def _learn_then_score(featured: Iterator[Featured], detector: Detector,
                       on_result: Callable[[pd.DataFrame, BatchResult], None], summary: ReplaySummary,
                       progress: tqdm) -> int:
     """Fit ``detector``'s model on the log's earliest searches, then score their batches with it.
 
-    Takes batches from ``batches`` only until ``RETROSPECTIVE_SEARCHES`` are featured; the
-    rest of the log is left there for the usual run. Features are causal and the model
-    only reads them, so scoring a batch after later ones are featured changes nothing.
-    ``progress`` counts the searches featured, as ``run_batches`` counts the rest.
-    Returns the number of searches scored.
+    Takes batches from ``featured`` only until ``RETROSPECTIVE_SEARCHES`` are featured, and
+    while the model fits (in a thread: the forest's growth and walk release the GIL) those
+    the featuring thread has ready by then; the rest of the log is left there for the
+    usual run. Features are causal and the model only reads them, so scoring a batch
+    after later ones are featured changes nothing. ``progress`` counts the searches
+    read, as ``run_batches`` counts the rest. Returns the number of searches scored.
     """
     from models.train import History, TooFewSearches
 
     history = History(limit=RETROSPECTIVE_SEARCHES, sample_rows=RETROSPECTIVE_SAMPLE)
-    featured: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    waiting: list[Featured] = []
     progress.set_description_str("learning the model")
-    for batch in batches:
-        read = len(batch)
-        batch = dedup(batch)
-        if not batch.empty:
-            ctx = detector.features(batch)
-            history.add(ctx)
-            featured.append((batch, ctx))
-        progress.update(read)
+    for item in featured:
+        if item.ctx is not None:
+            history.add(item.ctx)
+        waiting.append(item)
+        progress.update(item.read)
         if history.full:
             break
     progress.set_description_str("fitting the model")
-    try:
-        detector.model = history.fit()
-        summary.model = (f"fitted on the replayed data itself, its earliest {history.searches:,} searches "
-                         "(retrospective audit; pass --model to score against a trained history)")
-    except TooFewSearches as exc:
-        summary.model = f"none ({exc})"
+    with ThreadPoolExecutor(1, thread_name_prefix="fit") as pool:
+        fitting = pool.submit(history.fit)
+        while not fitting.done() and (item := next(featured, None)) is not None:
+            waiting.append(item)
+            progress.update(item.read)
+        try:
+            detector.model = fitting.result()
+            summary.model = (f"fitted on the replayed data itself, its earliest {history.searches:,} searches "
+                             "(retrospective audit; pass --model to score against a trained history)")
+        except TooFewSearches as exc:
+            summary.model = f"none ({exc})"
     scored = 0
-    while featured:
-        batch, ctx = featured.pop(0)
-        on_result(batch, detector.decide(ctx))
-        scored += len(batch)
+    while waiting:
+        item = waiting.pop(0)
+        if item.ctx is not None:
+            on_result(item.batch, detector.decide(item.ctx))
+            scored += len(item.batch)
     return scored

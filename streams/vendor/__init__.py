@@ -19,7 +19,8 @@ from detector.validate import InputError, RejectSink, canonicalize
 from streams.files import CHUNK_ROWS, prefetched, read_searches
 from streams.vendor import csvio, xlsxio
 from streams.vendor.flock_audit import FlockAuditAdapter
-from streams.vendor.ids import SearchIds
+from streams.vendor.flocktime import EXAMPLE, parse_times
+from streams.vendor.ids import SearchIds, text_hash
 from streams.vendor.portal import PortalAdapter
 from streams.vendor.sniff import FORMATS, classify, csv_header, detect_format, unknown_header
 
@@ -63,8 +64,19 @@ def read_export(
         return
     header = csv_header(p)
     adapter: Adapter = ADAPTERS[fmt](header.names, str(p), agency)
-    yield from prefetched(_batch(adapter, table, lines, str(p), rejects)
-                          for table, lines in csvio.read_chunks(p, header.names, header.lines, chunk_rows))
+    # parsing the next chunk (Arrow's threads, without the GIL) while this one is adapted
+    chunks = prefetched(csvio.read_chunks(p, header.names, header.lines, chunk_rows))
+    yield from prefetched(_adapted(adapter, chunks, str(p), rejects))
+
+
+def _adapted(adapter: Adapter, chunks: Iterator[tuple[pa.Table, np.ndarray]], source: str,
+             rejects: RejectSink) -> Iterator[pd.DataFrame]:
+    """Each chunk adapted and validated; the compiled kernels are loaded first, while Arrow parses
+    the first chunk (numba's first use in a process takes a few tenths of a second)."""
+    parse_times(pa.array([EXAMPLE]))
+    text_hash(pa.array([EXAMPLE]))
+    for table, lines in chunks:
+        yield _batch(adapter, table, lines, source, rejects)
 
 
 def _read_workbook(p: Path, fmt: str, rejects: RejectSink, agency: str | None, chunk_rows: int) -> Iterator[pd.DataFrame]:

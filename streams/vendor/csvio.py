@@ -66,7 +66,7 @@ def _malformed(path: Path, width: int, exc: pa.ArrowInvalid) -> InputError:
 
 
 def read_chunks(path: Path, columns: list[str], header_lines: int, chunk_rows: int) -> Iterator[tuple[pa.Table, np.ndarray]]:
-    """Tables of ``chunk_rows`` rows (all text, named ``columns``) and each row's line number.
+    """Tables of ``chunk_rows`` rows (all text, named ``columns``; the first may be shorter) and each row's line number.
 
     ``columns`` are the header's names as the caller wants them (e.g. stripped of
     spaces) in file order; ``header_lines`` is how many lines the header takes.
@@ -78,12 +78,14 @@ def read_chunks(path: Path, columns: list[str], header_lines: int, chunk_rows: i
     line = header_lines + 1
     pending: list[pa.RecordBatch] = []
     rows = 0
+    want = 1  # the first block alone: its adapting (and the kernels' loading) overlaps the parsing of the next
     try:
         with pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as reader:
             for batch in reader:
                 pending.append(batch)
                 rows += batch.num_rows
-                while rows >= chunk_rows:
+                while rows >= want:
+                    want = chunk_rows
                     table = pa.Table.from_batches(pending)
                     head, tail = table.slice(0, chunk_rows), table.slice(chunk_rows)
                     pending, rows = tail.to_batches(), tail.num_rows

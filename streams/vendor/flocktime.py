@@ -29,7 +29,7 @@ FRAME_WIDTH = 2 * WIDTH + 1
 _DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decode_rows(m, ns, ok):  # pragma: no cover - compiled
     """Fill ``ns`` and ``ok`` for each row of an (n, 27) byte matrix of Flock times."""
     for r in range(m.shape[0]):

@@ -69,7 +69,7 @@ def text_hash(values: pa.Array) -> np.ndarray:
     return _hash_cells(offsets, data)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _hash_cells(offsets, data):  # pragma: no cover - compiled
     golden, m1, m2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
     s30, s27, s31 = np.uint64(30), np.uint64(27), np.uint64(31)
