@@ -37,9 +37,10 @@ class Featured:
 
 
 # Searches featured at a time: a read batch is featured in pieces, so that the scoring
-# (and a retrospective model's fit) starts on the first while the next is featured;
-# features, scores and alerts do not depend on where batches are cut.
-FEATURE_ROWS = int(__import__("os").environ.get("FEATURE_ROWS", 125_000))
+# (and a retrospective model's fit) starts on the first while the next is featured.
+# Of searches in time order, features, scores and alerts do not depend on where batches
+# are cut; a file out of order is put in order only within each piece.
+FEATURE_ROWS = 125_000
 
 
 def featuring(batches: Iterable[pd.DataFrame], detector: Detector, dedup: Deduplicator | None = None) -> Iterator[Featured]:
@@ -47,10 +48,10 @@ def featuring(batches: Iterable[pd.DataFrame], detector: Detector, dedup: Dedupl
 
     The features (``Detector.features``) touch only the detector's feature state and the
     scoring (``Detector.decide``) only its model, fusion and alerts, so the next batch is
-    featured while the caller scores this one: their compiled kernels and Arrow's release
-    the GIL, and on two cores a 1M-row replay takes about a fifth less time. In order; an
-    error is raised where its batch would have come; closing the iterator stops the thread.
-    Read batches are featured ``FEATURE_ROWS`` at a time.
+    featured while the caller scores this one (or fits a model): their compiled kernels
+    and Arrow's release the GIL. In order; an error is raised where its batch would have
+    come; closing the iterator stops the thread. Read batches are featured
+    ``FEATURE_ROWS`` at a time.
     """
     def feature() -> Iterator[Featured]:
         source = iter(batches)

@@ -7,7 +7,8 @@ import pytest
 from models.anomaly import MODEL_FEATURES, AnomalyModel, feature_matrix
 
 
-@pytest.mark.parametrize("searches", [60, 3_000])  # a forest of trees smaller than 512, and of full ones
+# a forest of trees smaller than 512, of full ones, and searches enough to be walked on two threads
+@pytest.mark.parametrize("searches", [60, 3_000, 25_000])
 def test_the_forest_scores_bit_for_bit_as_scikit_learn(searches):
     rng = np.random.default_rng(searches)
     ctx = pd.DataFrame({name: rng.gamma(1.0, 3.0, searches) for name in MODEL_FEATURES})

@@ -50,3 +50,18 @@ def test_history_too_short_is_refused():
     history.add(featured(0, 20))
     with pytest.raises(TooFewSearches, match="20 searches, too few"):
         history.fit()
+
+
+def test_the_sample_does_not_depend_on_how_the_searches_are_cut_into_batches():
+    searches = pd.concat([featured(day, 100) for day in range(4)], ignore_index=True)
+    searches["input_pos"] = np.arange(len(searches))
+    models = []
+    for cuts in ([0, 400], [0, 37, 150, 151, 400], [0, 200, 400]):
+        history = History(sample_rows=90, seed=5)
+        for a, b in zip(cuts, cuts[1:]):
+            history.add(searches.iloc[a:b].assign(input_pos=np.arange(b - a)))
+        models.append(history.fit().model)
+    ctx = featured(9, 50)
+    scores = [m.anomaly(ctx) for m in models]
+    assert all(np.array_equal(scores[0], s) for s in scores[1:])
+    assert all(len(m.forest_.estimators_samples_[0]) == 90 for m in models), "a sample of sample_rows searches"

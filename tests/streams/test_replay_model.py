@@ -60,3 +60,14 @@ def test_a_log_too_short_for_a_model_is_scored_by_the_rules_alone(data, small_ba
     assert summary.scored == 8_000
     replay(data, tmp_path / "rules", retrospective=False, progress=False)
     assert outputs(tmp_path / "retrospective") == outputs(tmp_path / "rules")
+
+
+@pytest.mark.parametrize("piece", [700, 2_500])
+def test_scores_do_not_depend_on_the_pieces_batches_are_featured_in(data, small_batches, monkeypatch, tmp_path, piece):
+    import streams.loop
+
+    whole = replay(data, tmp_path / "whole", progress=False)
+    monkeypatch.setattr(streams.loop, "FEATURE_ROWS", piece)  # batches of 3,000 read, featured in pieces
+    pieces = replay(data, tmp_path / "pieces", progress=False)
+    assert (whole.scored, whole.alerts) == (pieces.scored, pieces.alerts)
+    assert outputs(tmp_path / "whole") == outputs(tmp_path / "pieces")
