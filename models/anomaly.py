@@ -6,21 +6,25 @@ this plate), so the model reads them from the featured context and a stream and 
 replay with the same model agree exactly. Higher ``score_searches`` = more anomalous,
 in [0, 1], relative to the training history's own distribution.
 
-The forest is grown by scikit-learn but walked by ``_path_lengths``, compiled: the same
-leaves and the same sums in the same order as ``IsolationForest.score_samples``, so the
-same scores to the bit, in under half its time (a retrospective replay scores 100,000
-training searches for the model's percentiles), and without holding the GIL.
+The forest is grown by scikit-learn but kept as plain arrays (``Trees``) and walked by
+``_path_lengths``, compiled: the same leaves and the same sums in the same order as
+``IsolationForest.score_samples``, so the same scores to the bit, in under half its time
+(a retrospective replay scores 100,000 training searches for the model's percentiles),
+without holding the GIL, and without scikit-learn once fitted.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numba import njit
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import IsolationForest
 
 # Inputs of the model, all columns of the detector context; log-scaled counts.
 MODEL_FEATURES: tuple[str, ...] = (
@@ -44,9 +48,60 @@ def feature_matrix(ctx: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndar
     return np.column_stack(cols)
 
 
+@dataclass(frozen=True)
+class Trees:
+    """A fitted forest as the flat arrays ``_path_lengths`` walks: all trees' nodes one after
+    another (``offsets``), children as indices into all of them, a leaf its own two children.
+
+    Only numpy arrays: a model scores, pickles and loads without importing scikit-learn,
+    whose import (half a second, with SciPy's) a replay would otherwise pay for nothing.
+    """
+
+    offsets: np.ndarray
+    max_depth: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    leaf_length: np.ndarray  # a leaf's depth plus the average path length of the training searches left in it, minus one
+    normaliser: float  # the trees times the average path length of ``max_samples`` searches
+
+    @classmethod
+    def of(cls, forest: IsolationForest) -> Trees:
+        """The trees of a fitted ``IsolationForest`` (which uses every feature in every tree)."""
+        from sklearn.ensemble._iforest import _average_path_length
+
+        trees = [estimator.tree_ for estimator in forest.estimators_]
+        offsets = np.cumsum([0] + [tree.node_count for tree in trees])
+        left, right = [], []
+        for tree, base in zip(trees, offsets):
+            leaf = tree.children_left == -1
+            own = np.arange(tree.node_count)
+            left.append(base + np.where(leaf, own, tree.children_left))
+            right.append(base + np.where(leaf, own, tree.children_right))
+        return cls(
+            offsets=offsets, max_depth=np.array([tree.max_depth for tree in trees]),
+            left=np.concatenate(left), right=np.concatenate(right),
+            feature=np.concatenate([np.maximum(tree.feature, 0) for tree in trees]),  # leaves' -2: any column will do
+            threshold=np.concatenate([tree.threshold for tree in trees]),
+            missing_left=np.concatenate([tree.missing_go_to_left for tree in trees]).astype(np.bool_),
+            leaf_length=np.concatenate([depth + average - 1.0 for depth, average in
+                                        zip(forest._decision_path_lengths, forest._average_path_length_per_tree)]),
+            normaliser=float(len(trees) * _average_path_length([forest._max_samples])[0]),
+        )
+
+    def walk(self, X: np.ndarray, out: np.ndarray) -> None:
+        _path_lengths(X, self.offsets, self.max_depth, self.left, self.right, self.feature, self.threshold,
+                      self.missing_left, self.leaf_length, out)
+
+
 @dataclass
 class AnomalyModel:
-    """IsolationForest plus the score quantiles of its training data.
+    """An isolation forest plus the score quantiles of its training data.
+
+    scikit-learn grows the forest; the model keeps its trees as ``Trees`` and walks them
+    compiled, to the same scores as ``IsolationForest.score_samples`` to the bit.
 
     >>> rng = np.random.default_rng(0)
     >>> ctx = pd.DataFrame({f: rng.random(500) for f in MODEL_FEATURES})
@@ -60,14 +115,18 @@ class AnomalyModel:
     max_samples: int = 512
     random_state: int = 0
 
+    def forest(self, samples: int) -> IsolationForest:
+        """The unfitted ``IsolationForest`` this model grows on ``samples`` searches."""
+        from sklearn.ensemble import IsolationForest  # here: a replay imports scikit-learn only to fit
+
+        return IsolationForest(n_estimators=self.n_estimators, max_samples=min(self.max_samples, samples),
+                               random_state=self.random_state)
+
     def fit(self, ctx: pd.DataFrame) -> AnomalyModel:
         if len(ctx) < 50:
             raise ValueError(f"need at least 50 searches to fit the anomaly model, got {len(ctx)}")
-        from sklearn.ensemble import IsolationForest  # here: a replay imports scikit-learn only to fit
-
         X = feature_matrix(ctx)
-        self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=min(self.max_samples, len(X)),
-                                       random_state=self.random_state).fit(X)
+        self.trees_ = Trees.of(self.forest(len(X)).fit(X))
         self.q_low_, self.q_high_ = np.quantile(self._raw(X), [0.99, 0.9995])
         return self
 
@@ -79,64 +138,21 @@ class AnomalyModel:
         return np.clip((self._raw(X) - self.q_low_) / max(self.q_high_ - self.q_low_, 1e-9), 0.0, 1.0)
 
     def _raw(self, X: np.ndarray) -> np.ndarray:
-        """``-forest_.score_samples(X)``, bit for bit: the isolation forest's anomaly score in (0, 1].
+        """The isolation forest's anomaly score in (0, 1], ``-score_samples(X)`` to the bit.
 
-        Like scikit-learn: the inputs as float32, each tree's leaf path length (its depth,
-        plus the average path length of the training searches left in it, minus one)
-        added tree after tree, and ``2 ** -(mean path / average path of max_samples)``.
+        Like scikit-learn: the inputs as float32, each tree's leaf path length added tree
+        after tree, and ``2 ** -(mean path / average path of max_samples)``.
         """
         depths = np.zeros(len(X))
         X = np.ascontiguousarray(X, dtype=np.float32)
         if len(X) < _SPLIT_ROWS:
-            _path_lengths(X, *self._walk, depths)
+            self.trees_.walk(X, depths)
         else:  # each search's sum is its own: halves walked on two cores give the same bits
             half = len(X) // 2
             with ThreadPoolExecutor(2) as pool:
-                list(pool.map(lambda rows: _path_lengths(X[rows], *self._walk, depths[rows]),
-                              (slice(0, half), slice(half, None))))
-        denominator = self._denominator
-        return 2 ** (-np.divide(depths, denominator, out=np.ones_like(depths), where=denominator != 0))
-
-    @cached_property
-    def _walk(self) -> tuple[np.ndarray, ...]:
-        """The forest's trees as the flat arrays ``_path_lengths`` walks, built once per model.
-
-        Every scoring call needs them (one per batch, in a stream one per poll), and
-        building them costs about as much as walking a poll's searches.
-        The forest uses every feature in every tree (``max_features=1.0``).
-        """
-        forest = self.forest_
-        trees = [estimator.tree_ for estimator in forest.estimators_]
-        offsets = np.cumsum([0] + [tree.node_count for tree in trees])
-        left, right = [], []
-        for tree, base in zip(trees, offsets):
-            leaf = tree.children_left == -1
-            own = np.arange(tree.node_count)
-            left.append(base + np.where(leaf, own, tree.children_left))
-            right.append(base + np.where(leaf, own, tree.children_right))
-        return (
-            offsets, np.array([tree.max_depth for tree in trees]),
-            np.concatenate(left), np.concatenate(right),
-            np.concatenate([np.maximum(tree.feature, 0) for tree in trees]),  # leaves' -2: any column will do
-            np.concatenate([tree.threshold for tree in trees]),
-            np.concatenate([tree.missing_go_to_left for tree in trees]).astype(np.bool_),
-            np.concatenate([depth + average - 1.0 for depth, average in
-                            zip(forest._decision_path_lengths, forest._average_path_length_per_tree)]),
-        )
-
-    @cached_property
-    def _denominator(self) -> float:
-        """scikit-learn's normaliser: the trees times the average path length of ``max_samples`` searches."""
-        from sklearn.ensemble._iforest import _average_path_length
-
-        return float(len(self.forest_.estimators_) * _average_path_length([self.forest_._max_samples])[0])
-
-    def __getstate__(self) -> dict:
-        """What joblib saves: the forest, not what is derived from it."""
-        state = dict(self.__dict__)
-        state.pop("_walk", None)
-        state.pop("_denominator", None)
-        return state
+                list(pool.map(lambda rows: self.trees_.walk(X[rows], depths[rows]), (slice(0, half), slice(half, None))))
+        normaliser = self.trees_.normaliser
+        return 2 ** (-np.divide(depths, normaliser, out=np.ones_like(depths), where=normaliser != 0))
 
     def score_searches(self, ctx: pd.DataFrame, pattern_strength: np.ndarray | None = None) -> np.ndarray:
         """Anomaly per search; computed only where a pattern signal is present, since the

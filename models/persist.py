@@ -16,7 +16,7 @@ import numpy as np
 
 from models.anomaly import MODEL_FEATURES, AnomalyModel
 
-FORMAT = 1
+FORMAT = 2  # 2: the forest kept as plain arrays (models.anomaly.Trees), not scikit-learn's objects
 
 
 class ModelMismatchError(ValueError):

@@ -1,11 +1,11 @@
 """Replay: a historical log through the detector, to files and the alert store.
 
 The file is read, in threads, from the moment a replay starts: the detector's own
-imports (scikit-learn with SciPy, SQLAlchemy, numba's compiled kernels) and its
-reference files take 1.5 to 2.5 s, about as long as reading a 1M-row export, and a
-newest-first export cannot be scored before it is read whole anyway. So ``replay``
-imports the detector itself, after starting the reading, and this module imports
-only what reading needs.
+imports (scikit-learn with SciPy when the replay fits its model, SQLAlchemy, numba's
+compiled kernels) and its reference files take 1 to 2 s, about as long as reading a
+1M-row export, and a newest-first export cannot be scored before it is read whole
+anyway. So ``replay`` imports the detector itself, after starting the reading, and this
+module imports only what reading needs.
 """
 
 from __future__ import annotations
@@ -237,10 +237,10 @@ def _learn_then_score(featured: Iterator[Featured], detector: Detector,
     """Fit ``detector``'s model on the log's earliest searches, then score their batches with it.
 
     Takes batches from ``featured`` only until ``RETROSPECTIVE_SEARCHES`` are featured, and
-    while the model fits (in a thread: the forest's growth and walk release the GIL) those
-    the featuring thread has ready by then; the rest of the log is left there for the
-    usual run. Features are causal and the model only reads them, so scoring a batch
-    after later ones are featured changes nothing. ``progress`` counts the searches
+    while the model fits (in a thread: the forest's walk releases the GIL) those the
+    featuring thread has ready by then; the rest of the log is left there for the usual
+    run. Features are causal and the model only reads them, so scoring a batch after
+    later ones are featured changes nothing. ``progress`` counts the searches
     read, as ``run_batches`` counts the rest. Returns the number of searches scored.
     """
     from models.train import History, TooFewSearches

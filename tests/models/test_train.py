@@ -4,6 +4,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble._iforest import _average_path_length
 
 from models.anomaly import MODEL_FEATURES
 from models.train import History, TooFewSearches
@@ -41,8 +42,8 @@ def test_history_fits_on_at_most_sample_rows_searches():
         history.add(featured(day, 100))
     bundle = history.fit()
     assert bundle.searches == 300
-    assert bundle.model.forest_.n_features_in_ == len(MODEL_FEATURES)
-    assert bundle.model.forest_.max_samples_ == 120  # the whole sample: fewer than 512 per tree
+    # the whole sample in every tree: fewer than 512
+    assert bundle.model.trees_.normaliser == 100 * _average_path_length([120])[0]
 
 
 def test_history_too_short_is_refused():
@@ -64,4 +65,4 @@ def test_the_sample_does_not_depend_on_how_the_searches_are_cut_into_batches():
     ctx = featured(9, 50)
     scores = [m.anomaly(ctx) for m in models]
     assert all(np.array_equal(scores[0], s) for s in scores[1:])
-    assert all(len(m.forest_.estimators_samples_[0]) == 90 for m in models), "a sample of sample_rows searches"
+    assert all(m.trees_.normaliser == 100 * _average_path_length([90])[0] for m in models), "sample_rows searches"
