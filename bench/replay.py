@@ -17,6 +17,8 @@ Audit CSV with the quirks of released ones (two-line Time Frame cells, ``***``,
    ``pd.read_csv``, per-column string operations, and the taxonomy's keyword regexes
    applied row by row with ``Series.str.contains``.
 
+The project's modules are byte-compiled first, as an installed package's are, and this
+process tunes glibc's allocator as the replay command does (``streams.memory``).
 Peak memory is the kernel's high-water mark of this process over each phase (reset
 through ``/proc/self/clear_refs``, else the process-wide ``ru_maxrss``). Interpreter
 start-up and imports are timed apart, in fresh interpreters; so is the default command
