@@ -109,7 +109,9 @@ def _free_households(world: World, cast: _Casting) -> np.ndarray:
 
 
 def _private_household(rng: np.random.Generator, world: World, cast: _Casting) -> int:
-    hh = int(rng.choice(_free_households(world, cast)))
+    """A private household not targeted yet; once all are (a very large dataset), any."""
+    free = _free_households(world, cast)
+    hh = int(rng.choice(free if len(free) else world.private_households))
     cast.households.add(hh)
     return hh
 

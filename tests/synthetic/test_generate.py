@@ -143,3 +143,14 @@ def test_out_of_state_scenario_is_outside_agencies_only(merged: pd.DataFrame) ->
     outside = merged["agency_state"] != "CA"
     assert (merged.loc[outside, "scenario"] == "out_of_state").all()
     assert set(merged.loc[merged["scenario"] == "out_of_state", "agency_state"]) & {"US"}
+
+
+def test_a_world_short_of_untargeted_households_still_casts_targets() -> None:
+    """Very large datasets (millions of searches) hold more incidents than a world has private households."""
+    from synthetic.scenarios import _Casting, _private_household
+    from synthetic.world import build_world
+
+    rng = np.random.default_rng(0)
+    world = build_world(rng, days=10, vehicles=2_000)
+    cast = _Casting(households=set(world.private_households.tolist()))
+    assert _private_household(rng, world, cast) in set(world.private_households.tolist())
