@@ -20,6 +20,7 @@ import pyarrow as pa
 from numba import njit
 
 from detector.schema import BY_NAME, FIELDS, INTEGER_FIELDS, REDACTED_USER_VALUES, REQUIRED, SEARCH_TYPES, normalize_plates
+from detector.texthash import text_hash
 
 
 class InputError(ValueError):
@@ -215,15 +216,12 @@ def canonicalize(
 
 
 @njit(cache=True, nogil=True)
-def _first_sightings(offsets, data, table, count):  # pragma: no cover - compiled
-    """FNV-1a hash of each id's bytes, looked up and added in an open-addressing table (0 = empty slot)."""
-    n = offsets.shape[0] - 1
-    keep = np.zeros(n, dtype=np.bool_)
+def _first_sightings(hashes, table, count):  # pragma: no cover - compiled
+    """Each id's hash looked up and added in an open-addressing table (0 = empty slot)."""
+    keep = np.zeros(hashes.shape[0], dtype=np.bool_)
     mask = np.uint64(table.shape[0] - 1)
-    for i in range(n):
-        h = np.uint64(14695981039346656037)
-        for j in range(offsets[i], offsets[i + 1]):
-            h = (h ^ np.uint64(data[j])) * np.uint64(1099511628211)
+    for i in range(hashes.shape[0]):
+        h = hashes[i]
         if h == np.uint64(0):
             h = np.uint64(1)
         slot = _mix(h) & mask
@@ -255,23 +253,18 @@ def _rehash(old, table):  # pragma: no cover - compiled
             table[slot] = h
 
 
-def _utf8(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets and bytes of the ids' UTF-8 text, read from Arrow's buffers without a copy where possible."""
+def _arrow_text(ids: pd.Series) -> pa.Array:
+    """The ids as one Arrow string array (pandas' Arrow-backed strings arrive in chunks)."""
     arr = pa.array(ids, type=pa.large_string(), from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):  # pandas' Arrow-backed strings arrive in chunks
-        arr = arr.combine_chunks()
-    if arr.null_count:
-        arr = arr.fill_null("")
-    _, offsets, data = arr.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
-    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 class Deduplicator:
     """Drops searches whose ``search_id`` was seen before (spec: the same search delivered twice).
 
     Remembers 64-bit hashes of the ids in a compiled open-addressing table kept at most
-    half full (16 to 32 bytes an id), hashing the ids straight from Arrow's text buffers:
+    half full (16 to 32 bytes an id), hashing the ids straight from Arrow's text buffers
+    (``detector.texthash``, eight bytes at a time):
     a log of tens of millions of searches dedups in a few seconds and a few hundred MB.
     Two different ids colliding is about a one-in-a-hundred-thousand event per 17
     million searches.
@@ -287,12 +280,12 @@ class Deduplicator:
         self.dropped = 0
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        offsets, data = _utf8(batch["search_id"])
+        hashes = text_hash(_arrow_text(batch["search_id"]))
         needed = 2 * (self.count + len(batch))
         if needed > len(self.table):
             table = np.zeros(1 << max(needed - 1, 1).bit_length(), dtype=np.uint64)
             _rehash(self.table, table)
             self.table = table
-        first, self.count = _first_sightings(offsets, data, self.table, self.count)
+        first, self.count = _first_sightings(hashes, self.table, self.count)
         self.dropped += int(len(batch) - first.sum())
         return batch.loc[first].reset_index(drop=True) if not first.all() else batch

@@ -19,9 +19,11 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import njit
 
+from detector.texthash import text_hash
 from streams.vendor.text import byte_lengths, is_redacted
+
+__all__ = ["SearchIds", "combine", "synthetic_ids", "text_hash"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -48,47 +50,6 @@ def combine(parts: list[np.ndarray]) -> np.ndarray:
         h = (h ^ part.view(np.uint64)) * _M1
         h ^= h >> np.uint64(32)
     return _avalanche(h)
-
-
-def text_hash(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of each cell's UTF-8 bytes, the same in every chunk and every run.
-
-    Each cell is hashed eight bytes at a time (the last word zero-padded), seeded with
-    its byte length, straight from the Arrow buffers by a compiled loop.
-
-    >>> a, b = text_hash(pa.array(["abc", "", "abc", "abd"])), text_hash(pa.array(["abc"]))
-    >>> bool(a[0] == a[2] == b[0]), bool(a[0] != a[3]), bool(a[1] != a[0])
-    (True, True, True)
-    """
-    values = values.cast(pa.large_string()) if not pa.types.is_large_string(values.type) else values
-    if values.null_count:
-        values = values.fill_null("")
-    _, offsets, data = values.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64, count=len(values) + 1, offset=values.offset * 8)
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    return _hash_cells(offsets, data)
-
-
-@njit(cache=True, nogil=True)
-def _hash_cells(offsets, data):  # pragma: no cover - compiled
-    golden, m1, m2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-    s30, s27, s31 = np.uint64(30), np.uint64(27), np.uint64(31)
-    out = np.empty(offsets.shape[0] - 1, dtype=np.uint64)
-    for i in range(out.shape[0]):
-        start, end = offsets[i], offsets[i + 1]
-        h = np.uint64(end - start)
-        for word_start in range(start, end, 8):
-            word = np.uint64(0)
-            for k in range(min(8, end - word_start)):
-                word |= np.uint64(data[word_start + k]) << np.uint64(8 * k)
-            z = h * golden + word
-            z = (z ^ (z >> s30)) * m1
-            z = (z ^ (z >> s27)) * m2
-            h = z ^ (z >> s31)
-        z = (h ^ (h >> s30)) * m1
-        z = (z ^ (z >> s27)) * m2
-        out[i] = z ^ (z >> s31)
-    return out
 
 
 def synthetic_ids(fingerprint: np.ndarray) -> pa.Array:
