@@ -112,7 +112,10 @@ class Detector:
         c.update(self._surname_columns(plate, user_id, facts))
         c["linked"] = plate.take(facts.linked, np.int64)
         # the person behind a plate: their household where known, else the plate
-        person = plate.derive([ref.links.person[r] if r >= 0 else p for r, p in zip(facts.linked.tolist(), plate.values)])
+        person = np.array(plate.values, dtype=object)
+        known = np.flatnonzero(facts.linked >= 0)
+        person[known] = ref.links.person[facts.linked[known]]
+        person = plate.derive(person)
         c["person"] = person.strings()
         return c, EntityKeys(user=user, agency=agency, plate=plate, person=person, site=site)
 
