@@ -35,6 +35,7 @@ BIT = {name: 1 << i for i, name in enumerate(CATEGORIES)}
 # Categories that name a purpose the law or policy singles out.
 PROTECTED = ("immigration", "reproductive_health", "gender_affirming_care", "protest_political", "religion")
 
+
 @dataclass(frozen=True)
 class Keyword:
     """A regular expression in RE2's syntax, which Arrow runs over every distinct text at once.
@@ -50,9 +51,9 @@ class Keyword:
     def found(self, texts: pa.Array) -> np.ndarray:
         if self.unless is None:
             return pc.match_substring_regex(texts, self.pattern, ignore_case=self.ignore_case).to_numpy(zero_copy_only=False)
-        count = (pc.count_substring_regex(texts, p, ignore_case=self.ignore_case).to_numpy(zero_copy_only=False)
-                 for p in (self.pattern, self.unless))
-        return next(count) > next(count)
+        found, unless = (pc.count_substring_regex(texts, p, ignore_case=self.ignore_case).to_numpy(zero_copy_only=False)
+                         for p in (self.pattern, self.unless))
+        return found > unless
 
 
 PATTERNS: dict[str, list[Keyword]] = {

@@ -44,7 +44,6 @@ class History:
         self.searches = 0
         self._rng = np.random.default_rng(seed)
         self._parts: list[pd.DataFrame] = []  # the model's columns and each search's key
-        self._kept = 0
         self._bar = np.inf  # keys at or above it are out of the sample for good
         self._first: int | None = None
         self._last: int | None = None
@@ -68,10 +67,9 @@ class History:
         keep = key < self._bar
         # only the model's columns: the context is wide
         self._parts.append(ctx.loc[keep, list(MODEL_FEATURES)].assign(_key=key[keep]))
-        self._kept += int(keep.sum())
-        if self._kept > 2 * self.sample_rows:  # let go of what can no longer be drawn
+        if sum(map(len, self._parts)) > 2 * self.sample_rows:  # let go of what can no longer be drawn
             self._parts = [self._sample()]
-            self._kept, self._bar = len(self._parts[0]), float(self._parts[0]["_key"].max())
+            self._bar = float(self._parts[0]["_key"].max())
         t = ctx["t"].to_numpy()[taken]
         self._first = int(t.min()) if self._first is None else min(self._first, int(t.min()))
         self._last = int(t.max()) if self._last is None else max(self._last, int(t.max()))

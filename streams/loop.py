@@ -50,23 +50,17 @@ def featuring(batches: Iterable[pd.DataFrame], detector: Detector, dedup: Dedupl
     scoring (``Detector.decide``) only its model, fusion and alerts, so the next batch is
     featured while the caller scores this one (or fits a model): their compiled kernels
     and Arrow's release the GIL. In order; an error is raised where its batch would have
-    come; closing the iterator stops the thread. Read batches are featured
-    ``FEATURE_ROWS`` at a time.
+    come; closing the iterator stops the thread (``batches`` stay the caller's to close).
+    Read batches are featured ``FEATURE_ROWS`` at a time.
     """
     def feature() -> Iterator[Featured]:
-        source = iter(batches)
-        try:
-            for whole in source:
-                for start in range(0, len(whole), FEATURE_ROWS):
-                    batch = whole.iloc[start:start + FEATURE_ROWS]
-                    read = len(batch)
-                    if dedup is not None:
-                        batch = dedup(batch)
-                    yield Featured(batch, None if batch.empty else detector.features(batch), read)
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+        for whole in batches:
+            for start in range(0, len(whole), FEATURE_ROWS):
+                batch = whole.iloc[start:start + FEATURE_ROWS]
+                read = len(batch)
+                if dedup is not None:
+                    batch = dedup(batch)
+                yield Featured(batch, None if batch.empty else detector.features(batch), read)
 
     return prefetched(feature())
 

@@ -267,10 +267,5 @@ def _learn_then_score(featured: Iterator[Featured], detector: Detector,
                              "(retrospective audit; pass --model to score against a trained history)")
         except TooFewSearches as exc:
             summary.model = f"none ({exc})"
-    scored = 0
-    while waiting:
-        item = waiting.pop(0)
-        if item.ctx is not None:
-            on_result(item.batch, detector.decide(item.ctx))
-            scored += len(item.batch)
-    return scored
+    # each let go of once scored
+    return run_batches((waiting.pop(0) for _ in range(len(waiting))), detector, on_result)
