@@ -115,9 +115,8 @@ class Detector:
         person = np.array(plate.values, dtype=object)
         known = np.flatnonzero(facts.linked >= 0)
         person[known] = ref.links.person[facts.linked[known]]
-        person = plate.derive(person)
-        c["person"] = person.strings()
-        return c, EntityKeys(user=user, agency=agency, plate=plate, person=person, site=site)
+        # the person column itself is written by user_features, which may file a search under a sweep's anchor
+        return c, EntityKeys(user=user, agency=agency, plate=plate, person=plate.derive(person), site=site)
 
     @staticmethod
     def _reason_columns(batch: pd.DataFrame, bits: np.ndarray) -> dict[str, np.ndarray]:
@@ -213,10 +212,13 @@ class Detector:
                                 c["log_net"], c["far"], c["linked"], links)
         anchor = uf[USER_FEATURES.index("sweep_anchor")].astype(np.int64)
         swept = np.flatnonzero(anchor >= 0)
-        if len(swept):
-            person = np.asarray(c["person"], dtype=object)
-            person[swept] = links.person[anchor[swept]]
-            c["person"] = pd.array(person, dtype="str")
+        codes, values = keys.person.codes, keys.person.values
+        if len(swept):  # codes past the keys' own values name the anchors' households
+            anchors, which = np.unique(anchor[swept], return_inverse=True)
+            codes = codes.copy()
+            codes[swept] = len(values) + which
+            values = values + links.person[anchors].tolist()
+        c["person"] = pd.array(values, dtype="str").take(codes)
         return pd.DataFrame({**c, **dict(zip(USER_FEATURES, uf))}, copy=False)
 
     def target_stage(self, ctx: pd.DataFrame, keys: EntityKeys | None = None) -> pd.DataFrame:

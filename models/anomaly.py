@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,12 @@ from numba import njit
 
 if TYPE_CHECKING:
     from sklearn.ensemble import IsolationForest
+
+
+class Grower(Protocol):
+    """Grows a model's forest somewhere else than in the calling thread (``models.forked``)."""
+
+    def grow(self, model: AnomalyModel, X: np.ndarray) -> Trees: ...
 
 # Inputs of the model, all columns of the detector context; log-scaled counts.
 MODEL_FEATURES: tuple[str, ...] = (
@@ -122,13 +128,18 @@ class AnomalyModel:
         return IsolationForest(n_estimators=self.n_estimators, max_samples=min(self.max_samples, samples),
                                random_state=self.random_state)
 
-    def fit(self, ctx: pd.DataFrame) -> AnomalyModel:
+    def fit(self, ctx: pd.DataFrame, grower: Grower | None = None) -> AnomalyModel:
+        """Grow the forest on ``ctx`` (by ``grower``, else here) and take its score quantiles."""
         if len(ctx) < 50:
             raise ValueError(f"need at least 50 searches to fit the anomaly model, got {len(ctx)}")
         X = feature_matrix(ctx)
-        self.trees_ = Trees.of(self.forest(len(X)).fit(X))
+        self.trees_ = grower.grow(self, X) if grower is not None else self.grow(X)
         self.q_low_, self.q_high_ = np.quantile(self._raw(X), [0.99, 0.9995])
         return self
+
+    def grow(self, X: np.ndarray) -> Trees:
+        """The forest of this model's parameters grown on the model inputs ``X``."""
+        return Trees.of(self.forest(len(X)).fit(X))
 
     def anomaly(self, ctx: pd.DataFrame) -> np.ndarray:
         """0 for the bulk of training behaviour, rising to 1 beyond its 99.95th percentile."""

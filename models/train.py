@@ -12,7 +12,7 @@ from detector.engine import Detector
 from detector.policy import Policy
 from detector.reference import Reference
 from detector.validate import Deduplicator, RejectCounter
-from models.anomaly import MODEL_FEATURES, AnomalyModel
+from models.anomaly import MODEL_FEATURES, AnomalyModel, Grower
 from models.persist import ModelBundle, current_versions
 from streams.sources import open_searches
 
@@ -82,12 +82,13 @@ class History:
         bar = np.partition(kept["_key"].to_numpy(), self.sample_rows - 1)[self.sample_rows - 1]
         return kept[kept["_key"].to_numpy() <= bar].reset_index(drop=True)
 
-    def fit(self) -> ModelBundle:
-        """The model of what was added; ``TooFewSearches`` below ``MIN_SEARCHES``."""
+    def fit(self, grower: Grower | None = None) -> ModelBundle:
+        """The model of what was added, its forest grown by ``grower`` if given; ``TooFewSearches``
+        below ``MIN_SEARCHES``."""
         if self.searches < MIN_SEARCHES:
             raise TooFewSearches(f"{self.searches:,} searches, too few to fit the anomaly model (at least {MIN_SEARCHES})")
         sample = self._sample().drop(columns="_key")
-        model = AnomalyModel(random_state=self.seed).fit(sample)
+        model = AnomalyModel(random_state=self.seed).fit(sample, grower)
         first, last = (pd.Timestamp(t, tz="UTC").isoformat() for t in (self._first, self._last))
         return ModelBundle(model=model, features=MODEL_FEATURES, versions=current_versions(),
                            training_range=(first, last), searches=self.searches)

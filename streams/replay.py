@@ -1,11 +1,11 @@
 """Replay: a historical log through the detector, to files and the alert store.
 
 The file is read, in threads, from the moment a replay starts: the detector's own
-imports (scikit-learn with SciPy when the replay fits its model, SQLAlchemy, numba's
-compiled kernels) and its reference files take 1 to 2 s, about as long as reading a
-1M-row export, and a newest-first export cannot be scored before it is read whole
-anyway. So ``replay`` imports the detector itself, after starting the reading, and this
-module imports only what reading needs.
+imports (SQLAlchemy, numba's compiled kernels) and its reference files take about a
+second, and a newest-first export cannot be scored before it is read whole anyway. So
+``replay`` imports the detector itself, after starting the reading, and this module
+imports only what reading needs. scikit-learn, which a replay needs only to fit its
+model, is imported by a forked worker that grows the forest (``models.forked``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from detector.engine import BatchResult, Detector
     from detector.reference import Reference
     from detector.scoring import Fusion
+    from models.anomaly import Grower
 
 log = logging.getLogger(__name__)
 # History a retrospective audit learns "usual" from: the log's earliest searches, not a second full pass.
@@ -104,7 +105,12 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     dataset = Path(dataset)
     learn = model is None and retrospective
     held = HeldRejects()
-    with (progress_bar(progress, "learning the model" if learn else "scoring") as bar,
+    if learn:  # forked before this process starts any thread of its own: see models.forked
+        from models.forked import ForkedGrower
+
+        grower = ForkedGrower()
+    with (closing(grower) if learn else nullcontext(),
+          progress_bar(progress, "learning the model" if learn else "scoring") as bar,
           closing(prefetched(_searches(dataset, held, fmt, agency, bar))) as batches):
         with _imports_frozen():  # the detector's modules, imported while the file is read
             from detector import store as store_mod
@@ -114,9 +120,6 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             from detector.reference import load_reference
             from detector.validate import Deduplicator, RejectFile
             from models.persist import load_model
-
-            if learn:
-                import sklearn.ensemble  # noqa: F401 - the model's fit needs it: imported now, not after the reading
 
         reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
         pol = load_policy(policy, home_state(reference, agency))
@@ -153,7 +156,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             held.attach(rejects)
             try:
                 if learn:
-                    summary.scored = _learn_then_score(featured, detector, on_result, summary, bar)
+                    summary.scored = _learn_then_score(featured, detector, on_result, summary, bar, grower)
                 bar.set_description_str("scoring")
                 summary.scored += run_batches(featured, detector, on_result, bar)
             finally:
@@ -233,11 +236,11 @@ class HeldRejects:
 
 def _learn_then_score(featured: Iterator[Featured], detector: Detector,
                       on_result: Callable[[pd.DataFrame, BatchResult], None], summary: ReplaySummary,
-                      progress: tqdm) -> int:
+                      progress: tqdm, grower: Grower) -> int:
     """Fit ``detector``'s model on the log's earliest searches, then score their batches with it.
 
     Takes batches from ``featured`` only until ``RETROSPECTIVE_SEARCHES`` are featured, and
-    while the model fits (in a thread: the forest's walk releases the GIL) those the
+    while the model fits (in a thread, its forest grown by ``grower``) those the
     featuring thread has ready by then; the rest of the log is left there for the usual
     run. Features are causal and the model only reads them, so scoring a batch after
     later ones are featured changes nothing. ``progress`` counts the searches
@@ -257,7 +260,7 @@ def _learn_then_score(featured: Iterator[Featured], detector: Detector,
             break
     progress.set_description_str("fitting the model")
     with ThreadPoolExecutor(1, thread_name_prefix="fit") as pool:
-        fitting = pool.submit(history.fit)
+        fitting = pool.submit(history.fit, grower)
         while not fitting.done() and (item := next(featured, None)) is not None:
             waiting.append(item)
             progress.update(item.read)

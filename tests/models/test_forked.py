@@ -1,0 +1,66 @@
+"""The forked worker grows the forest the process itself would, and fails safe."""
+
+import logging
+import os
+import sys
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.anomaly import MODEL_FEATURES, AnomalyModel
+from models.forked import ForkedGrower
+
+
+def _history(searches: int = 2_000) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame({name: rng.gamma(1.0, 3.0, searches) for name in MODEL_FEATURES})
+
+
+def test_a_model_fitted_through_the_worker_equals_one_fitted_here():
+    ctx = _history()
+    here = AnomalyModel(random_state=4).fit(ctx)
+    grower = ForkedGrower()
+    there = AnomalyModel(random_state=4).fit(ctx, grower)
+    for name in ("offsets", "left", "right", "feature", "threshold", "leaf_length"):
+        np.testing.assert_array_equal(getattr(there.trees_, name), getattr(here.trees_, name))
+    assert (there.q_low_, there.q_high_) == (here.q_low_, here.q_high_)
+    assert grower._process is None  # one forest, then the worker is gone
+
+
+def test_a_dead_worker_means_the_forest_is_grown_here(caplog):
+    grower = ForkedGrower()
+    os.kill(grower._process.pid, 9)
+    grower._process.join()
+    ctx = _history(300)
+    with caplog.at_level(logging.WARNING, logger="models.forked"):
+        model = AnomalyModel(random_state=1).fit(ctx, grower)
+    assert "fitting here instead" in caplog.text
+    expected = AnomalyModel(random_state=1).fit(ctx)
+    np.testing.assert_array_equal(model.trees_.threshold, expected.trees_.threshold)
+
+
+def test_an_error_in_the_worker_is_raised_here():
+    grower = ForkedGrower()
+    with pytest.raises(ValueError):  # scikit-learn refuses an empty sample, in the worker
+        grower.grow(AnomalyModel(), np.zeros((0, len(MODEL_FEATURES))))
+    assert grower._process is None
+
+
+def test_the_replay_process_never_imports_scikit_learn(tmp_path):
+    """The worker imports it: the replay of an export (which places no search on a map, so
+    needs no BallTree either) must not import it in its own process (see models.forked)."""
+    from synthetic import generate
+
+    generate(days=7, seed=3, searches=6_000).write(tmp_path / "data")
+    code = (
+        "import sys\n"
+        "from streams.replay import replay\n"
+        f"summary = replay({str(tmp_path / 'data' / 'flock_network_audit.csv')!r}, {str(tmp_path / 'out')!r}, progress=False)\n"
+        "assert summary.model.startswith('fitted'), summary.model\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
