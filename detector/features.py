@@ -41,12 +41,20 @@ def _decay(last_t, t, tau):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _recent_slot(u, r, ti, k_slots, k_last, row_last, window):  # pragma: no cover - compiled
+def _user_bit(u):  # pragma: no cover - compiled
+    return np.uint64(1) << np.uint64(u & 63)
+
+
+@njit(cache=True, inline="always")
+def _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window):  # pragma: no cover - compiled
     """The slot of user ``u`` on row ``r`` if they looked it up within ``window``, else -1.
 
-    ``row_last`` (anyone's last lookup of the row) spares the hash lookup for rows nobody touched lately.
+    ``row_last`` (anyone's last lookup of the row) and ``row_users`` (a bit per user
+    modulo 64, of the users who looked it up since it was last idle a whole window)
+    spare the hash lookup, a cache miss in a table of millions, for rows nobody
+    touched lately or this user never did: most of a plate's links.
     """
-    if row_last[r] < 0 or ti - row_last[r] > window:
+    if row_last[r] < 0 or ti - row_last[r] > window or (row_users[r] & _user_bit(u)) == 0:
         return -1
     s = find_slot(k_slots, u * 4294967296 + r)
     if s >= 0 and ti - k_last[s] <= window:
@@ -55,12 +63,12 @@ def _recent_slot(u, r, ti, k_slots, k_last, row_last, window):  # pragma: no cov
 
 
 @njit(cache=True, nogil=True)
-def _circle_weight(r, u, ti, k_slots, k_last, k_weight, row_last, link_start, link_near, window):  # pragma: no cover - compiled
+def _circle_weight(r, u, ti, k_slots, k_last, k_weight, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
     """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight."""
-    s = _recent_slot(u, r, ti, k_slots, k_last, row_last, window)
+    s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
     total = k_weight[s] if s >= 0 else 0.0
     for j in range(link_start[r], link_start[r + 1]):
-        s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, window)
+        s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
         if s >= 0:
             total += k_weight[s]
     return total
@@ -74,7 +82,7 @@ def user_kernel(  # pragma: no cover - compiled
     a_daily, a_n,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
-    k_slots, k_size, k_last, k_first, k_weight, row_last, link_start, link_near,
+    k_slots, k_size, k_last, k_first, k_weight, row_last, row_users, link_start, link_near,
     burst_tau, daily_alpha, far_tau, sweep_window,
 ):
     link_near_buf = np.empty(np.max(np.diff(link_start)) if link_start.shape[0] > 1 else 0, dtype=np.int64)
@@ -177,13 +185,16 @@ def user_kernel(  # pragma: no cover - compiled
             else:
                 k_weight[s] = max(k_weight[s], w)
             k_last[s] = ti
+            if row_last[r] < 0 or ti - row_last[r] > sweep_window:  # every earlier lookup is out of the window
+                row_users[r] = 0
+            row_users[r] |= _user_bit(u)
             row_last[r] = ti
             own = k_weight[s]
             anchor, opened = r, k_first[s]
             recent = 0
             for j in range(link_start[r], link_start[r + 1]):
                 q = link_near[j]
-                s2 = _recent_slot(u, q, ti, k_slots, k_last, row_last, sweep_window)
+                s2 = _recent_slot(u, q, ti, k_slots, k_last, row_last, row_users, sweep_window)
                 if s2 >= 0:
                     own += k_weight[s2]
                     link_near_buf[recent] = q
@@ -194,7 +205,7 @@ def user_kernel(  # pragma: no cover - compiled
             # the circle may be centred on a plate looked up before (the target, then its links)
             for j in range(recent):
                 q = link_near_buf[j]
-                best = max(best, _circle_weight(q, u, ti, k_slots, k_last, k_weight, row_last, link_start, link_near, sweep_window))
+                best = max(best, _circle_weight(q, u, ti, k_slots, k_last, k_weight, row_last, row_users, link_start, link_near, sweep_window))
             out[18, i] = best
             out[19, i] = anchor
     return p_size, s_size, k_size
@@ -293,8 +304,10 @@ class UserSide(_Checkpointed):
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
         # keyed by user and the searched plate's row in the reference's links
         self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0)}, keyed=True)
-        # per row: when any of these users last looked the plate up; spares most lookups in ``linked``
+        # per row: when any of these users last looked the plate up, and which (a bit per user
+        # modulo 64); they spare most lookups in ``linked``
         self.row_last = np.zeros(0, dtype=np.int64)
+        self.row_users = np.zeros(0, dtype=np.uint64)
 
     def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, explained: np.ndarray,
             has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray, links: Links) -> np.ndarray:
@@ -320,6 +333,7 @@ class UserSide(_Checkpointed):
                 raise ValueError(f"the feature state was built with {len(self.row_last):,} linked plates, the reference "
                                  f"has {rows:,}: reference files changed since the state was saved")
             self.row_last = np.full(rows, -1, dtype=np.int64)
+            self.row_users = np.zeros(rows, dtype=np.uint64)
         out = np.zeros((len(USER_FEATURES), n))
         out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
@@ -329,14 +343,20 @@ class UserSide(_Checkpointed):
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], A["daily"], A["n"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
-            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], self.row_last, links.start, links.near,
+            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], self.row_last, self.row_users,
+            links.start, links.near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window,
         )
         return out
 
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        # a checkpoint from before ``row_users``: any user may have looked any row up, which spares nothing
+        unknown = {"array.row_users": np.full(len(arrays["array.row_last"]), np.iinfo(np.uint64).max, dtype=np.uint64)}
+        super().load_arrays(unknown | arrays)
+
     TABLES = ("user", "agency", "pair", "site", "linked")
     VOCABS = ("users", "agencies", "plates", "sites")
-    ARRAYS = ("row_last",)
+    ARRAYS = ("row_last", "row_users")
 
 
 class TargetSide(_Checkpointed):
