@@ -32,7 +32,8 @@ NS_DAY = 86_400_000_000_000
 GAP_DAYS = {"person": 45.0, "site": 30.0, "user": 3.0, "swarm": 21.0}
 PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
 COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far")
-MAXIMA = ("up_count", "up_days", "circle_plates", "site_days", "burst", "plate_users", "plate_agencies", "usual_day")
+MAXIMA = ("up_count", "up_days", "circle_plates", "site_days", "burst", "plate_users", "plate_users_window", "plate_agencies",
+          "usual_day")
 
 
 def episode_score(max_score: float, n: int) -> float:
@@ -172,7 +173,7 @@ class Alerter:
             if not math.isnan(v):
                 st[m] = max(st[m], v)
         st["max_up_count"], st["max_up_days"], st["max_circle"] = st["up_count"], st["up_days"], st["circle_plates"]
-        st["max_site_days"], st["max_burst"], st["max_plate_users"] = st["site_days"], st["burst"], st["plate_users"]
+        st["max_site_days"], st["max_burst"], st["max_plate_users"] = st["site_days"], st["burst"], max(st["plate_users"], st["plate_users_window"])
         st["max_plate_agencies"] = st["plate_agencies"]
         cats = set(st["reason_categories"]) | {c for c in names_of(int(cols["reason_bits"][i])) if c in PROTECTED}
         st["reason_categories"] = sorted(cats)

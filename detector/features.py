@@ -9,7 +9,8 @@ numbers. State is split by what it is keyed on, so a stream can partition it:
   the households linked to it, repeated searches near one site, the reach the user
   normally asks for.
 * ``TargetSide``: keyed by the plate searched (a stream partitions it by plate):
-  how many different users look one person up, whether a plate has any local history.
+  how many different users look one person up (a decayed count, and the users of the
+  last few calendar days), whether a plate has any local history.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ PAIR = np.int64(1 << 32)
 USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
-    "circle_plates", "sweep_anchor",
+    "circle_plates", "sweep_anchor", "circle_repeat",
 )
-TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover")
+TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
+WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
 
 
 @njit(cache=True, nogil=True)
@@ -63,15 +65,18 @@ def _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window):  # pra
 
 
 @njit(cache=True, nogil=True)
-def _circle_weight(r, u, ti, k_slots, k_last, k_weight, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
-    """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight."""
+def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
+    """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight,
+    and the most unexplained lookups of one of them (``k_rep``)."""
     s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
     total = k_weight[s] if s >= 0 else 0.0
+    most = k_rep[s] if s >= 0 else 0.0
     for j in range(link_start[r], link_start[r + 1]):
         s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
         if s >= 0:
             total += k_weight[s]
-    return total
+            most = max(most, k_rep[s])
+    return total, most
 
 
 @njit(cache=True, nogil=True)
@@ -82,7 +87,7 @@ def user_kernel(  # pragma: no cover - compiled
     a_daily, a_n,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
-    k_slots, k_size, k_last, k_first, k_weight, row_last, row_users, link_start, link_near,
+    k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near,
     burst_tau, daily_alpha, far_tau, sweep_window,
 ):
     link_near_buf = np.empty(np.max(np.diff(link_start)) if link_start.shape[0] > 1 else 0, dtype=np.int64)
@@ -171,7 +176,8 @@ def user_kernel(  # pragma: no cover - compiled
         # one user across one circle (a household and the households linked to it, centred on
         # this plate or on a linked plate looked up recently): the distinct plates of the
         # largest such circle looked up within the window, each as far as nothing explained
-        # it, and the plate that opened the run (the episode's anchor)
+        # it, and the plate that opened the run (the episode's anchor); and how often one plate of
+        # that circle was looked up with nothing explaining it (none if a case or hotlist tied it)
         out[19, i] = -1.0
         r = linked[i]
         if r >= 0:
@@ -182,14 +188,20 @@ def user_kernel(  # pragma: no cover - compiled
             if k_last[s] < 0 or ti - k_last[s] > sweep_window:
                 k_first[s] = ti
                 k_weight[s] = w
+                k_rep[s] = w
             else:
                 k_weight[s] = max(k_weight[s], w)
+                k_rep[s] += w
+            if explained[i] >= 1.0:
+                # a case number or hotlist hit on the plate explains its other lookups in the window
+                k_rep[s] = -1.0e9
             k_last[s] = ti
             if row_last[r] < 0 or ti - row_last[r] > sweep_window:  # every earlier lookup is out of the window
                 row_users[r] = 0
             row_users[r] |= _user_bit(u)
             row_last[r] = ti
             own = k_weight[s]
+            own_rep = k_rep[s]
             anchor, opened = r, k_first[s]
             recent = 0
             for j in range(link_start[r], link_start[r + 1]):
@@ -197,24 +209,28 @@ def user_kernel(  # pragma: no cover - compiled
                 s2 = _recent_slot(u, q, ti, k_slots, k_last, row_last, row_users, sweep_window)
                 if s2 >= 0:
                     own += k_weight[s2]
+                    own_rep = max(own_rep, k_rep[s2])
                     link_near_buf[recent] = q
                     recent += 1
                     if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
                         anchor, opened = q, k_first[s2]
-            best = own
+            best, best_rep = own, own_rep
             # the circle may be centred on a plate looked up before (the target, then its links)
             for j in range(recent):
                 q = link_near_buf[j]
-                best = max(best, _circle_weight(q, u, ti, k_slots, k_last, k_weight, row_last, row_users, link_start, link_near, sweep_window))
+                other, other_rep = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_users, link_start, link_near, sweep_window)
+                if other > best:
+                    best, best_rep = other, other_rep
             out[18, i] = best
             out[19, i] = anchor
+            out[20, i] = best_rep
     return p_size, s_size, k_size
 
 
 @njit(cache=True, nogil=True)
 def target_kernel(  # pragma: no cover - compiled
     t, plate, user, agency, covered, out,
-    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last,
+    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
     window, tau, swarm_tau,
@@ -232,6 +248,19 @@ def target_kernel(  # pragma: no cover - compiled
         if s == pu_size:
             pu_size += 1
         fresh_user = pu_last[s] < 0 or ti - pu_last[s] > window
+        # distinct users within the last WINDOW_DAYS calendar days, undecayed: per-day counts of the
+        # users new to the plate within that span, in a ring of WINDOW_DAYS buckets ending on day pl_wday
+        day = ti // 86_400_000_000_000
+        if pl_wday[p] < 0 or day - pl_wday[p] >= WINDOW_DAYS:  # no day of the ring is recent: start it afresh
+            pl_wb[p, :] = 0.0
+            pl_wday[p] = day
+        while pl_wday[p] < day:  # each day passed since empties its bucket
+            pl_wday[p] += 1
+            pl_wb[p, pl_wday[p] % WINDOW_DAYS] = 0.0
+        new_user = pu_last[s] < 0 or ti - pu_last[s] >= WINDOW_DAYS * 86_400_000_000_000
+        if new_user and day > pl_wday[p] - WINDOW_DAYS:  # a late search older than the ring counts nowhere
+            pl_wb[p, day % WINDOW_DAYS] += 1.0
+        out[4, i] = np.sum(pl_wb[p])
         pu_last[s] = ti
         s = slot_of(pa_slots, p * 4294967296 + agency[i], pa_size)
         if s == pa_size:
@@ -303,7 +332,7 @@ class UserSide(_Checkpointed):
         }, keyed=True)
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
         # keyed by user and the searched plate's row in the reference's links
-        self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0)}, keyed=True)
+        self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0), "rep": (np.float64, 0.0)}, keyed=True)
         # per row: when any of these users last looked the plate up, and which (a bit per user
         # modulo 64); they spare most lookups in ``linked``
         self.row_last = np.zeros(0, dtype=np.int64)
@@ -343,7 +372,7 @@ class UserSide(_Checkpointed):
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], A["daily"], A["n"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
-            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], self.row_last, self.row_users,
+            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,
             links.start, links.near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window,
         )
@@ -372,6 +401,7 @@ class TargetSide(_Checkpointed):
         self.plate = Table({
             "n": (np.float64, 0.0), "users": (np.float64, 0.0), "agencies": (np.float64, 0.0),
             "cover": (np.float64, 0.0), "total": (np.float64, 0.0), "last": (np.int64, -1),
+            "wday": (np.int64, -1), "wb": (np.float64, 0.0, WINDOW_DAYS),
         })
         self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
         self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
@@ -394,7 +424,7 @@ class TargetSide(_Checkpointed):
         P, PU, PA = self.plate.data, self.plate_user.data, self.plate_agency.data
         self.plate_user.size, self.plate_agency.size = target_kernel(
             t, p, u, a, covered, out,
-            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"],
+            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"],
             self.plate_user.slots.table, self.plate_user.size, PU["last"],
             self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
             self.window, float(self.tau), float(self.swarm_tau),

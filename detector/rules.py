@@ -58,10 +58,14 @@ class RuleParams:
     burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
     day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst, at the same ratio
     sweep_min: float = 3.0  # distinct plates of one circle within the window
+    sweep_repeat_min: float = 1.5  # unexplained lookups of one plate of the circle from which chance is waived ...
+    sweep_repeat_full: float = 2.5  # ... and fully waived
     site_min_days: float = 3.0  # days one user searched near one site for full strength
     chance_daily: float = 100.0  # usual searches a day that add one plate (or day) to what a sweep (or site) needs
     swarm_users: float = 4.0  # distinct users on one plate within the window
     swarm_full: float = 9.0
+    swarm_window_min: float = 6.0  # distinct users on one plate within the last four calendar days, undecayed
+    swarm_window_full: float = 10.0
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
     nationwide_networks: float = 100.0  # networks searched that count as nationwide
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
@@ -114,8 +118,13 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # a busy account meets plates of one circle, or passes a site, by chance in proportion
     # to its volume: the bar rises with its usual searches a day
     chance = np.maximum(f["daily_mean"], 0.0) / p.chance_daily  # -1 where the user has no history yet
-    sweep = _ramp(f["circle_plates"] - chance, p.sweep_min - 1.0, p.sweep_min - 0.5)
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * person_discount
+    # ... but a busy account does not meet one plate of the circle again and again by chance: repeated
+    # unexplained lookups of one of its plates (none tied to a case) waive that allowance
+    sweep_chance = chance * (1.0 - _ramp(f["circle_repeat"], p.sweep_repeat_min, p.sweep_repeat_full))
+    sweep = _ramp(f["circle_plates"] - sweep_chance, p.sweep_min - 1.0, p.sweep_min - 0.5)
+    # the circle's plates are already weighted by how far their lookups were explained: only a case
+    # number or hotlist tie on this very search discounts it again, not a specific reason counted twice
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * (1.0 - 0.7 * (covered >= 1.0)) * (1.0 - investigated)
 
     # area or plate searches near a sensitive site, repeated on several days by one user
     site_w = f["site_weight"]
@@ -136,7 +145,11 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far"]
 
     # many users on one private person's plate
-    swarm = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full) * (f["plate_agencies"] >= 1.5)
+    # the decayed count undercounts users who came within a few days (ten users in three days reach 6.9):
+    # the undecayed count of the last four calendar days, on a higher bar, catches that
+    users = np.maximum(_ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full),
+                       _ramp(f["plate_users_window"], p.swarm_window_min, p.swarm_window_full))
+    swarm = users * (f["plate_agencies"] >= 1.5)
     S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * discount
 
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]

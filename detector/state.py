@@ -328,11 +328,14 @@ class Table:
         return out
 
     def load_arrays(self, prefix: str, arrays: dict[str, np.ndarray]) -> None:
+        """Rebuild from ``to_arrays``; a column the arrays lack (added to the table after they
+        were written) starts at its fill value, as for a row seen for the first time."""
         size = len(arrays[f"{prefix}.{next(iter(self.spec))}"])
         self.size = 0
         if self.slots is not None:
             self.slots = SlotMap.from_arrays(arrays[f"{prefix}.__keys"], arrays[f"{prefix}.__slots"])
         self.reserve(size)
         for name in self.spec:
-            self.data[name][:size] = arrays[f"{prefix}.{name}"]
+            if f"{prefix}.{name}" in arrays:
+                self.data[name][:size] = arrays[f"{prefix}.{name}"]
         self.size = size

@@ -42,3 +42,24 @@ def test_a_checkpoint_from_before_row_users_resumes_to_the_same_features():
     again = det.features(rest)
     np.testing.assert_array_equal(again["circle_plates"].to_numpy(), whole["circle_plates"].to_numpy()[66:])
     assert again["circle_plates"].tolist() == [2.0, 1.0, 3.0]
+
+
+def test_the_four_day_user_count_follows_calendar_days_and_ignores_searches_older_than_it():
+    from detector.features import NS_DAY, TARGET_FEATURES, TargetSide
+    from detector.state import Keys
+
+    window = TARGET_FEATURES.index("plate_users_window")
+    side = TargetSide()
+
+    def run(days: list[float], users: list[str]) -> list[float]:
+        t = (np.array(days) * NS_DAY).astype(np.int64) + 20 * 365 * NS_DAY
+        n = len(t)
+        out = side.run(t, Keys.of(pd.Series(["P1"] * n)), Keys.of(pd.Series(users)), Keys.of(pd.Series(["A"] * n)), np.zeros(n))
+        return out[window].tolist()
+
+    # one new user a day for six days: at most the four of the last four calendar days
+    assert run([0.5, 1.5, 2.5, 3.5, 4.5, 5.5], ["a", "b", "c", "d", "e", "f"]) == [1, 2, 3, 4, 4, 4]
+    assert run([5.9], ["c"]) == [4]  # c looked it up three days ago: counted once
+    assert run([5.95], ["a"]) == [5]  # back after over four days: new to the plate again
+    assert run([0.2], ["late"]) == [5]  # from before the four days: counted nowhere
+    assert run([12.5], ["g"]) == [1]  # a week idle: the ring starts afresh

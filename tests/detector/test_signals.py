@@ -170,3 +170,40 @@ def test_repeat_lookups_of_a_plate_colleagues_investigate_under_cases_are_explai
     together = run(sorted(alone + colleagues, key=lambda r: r["ts"]))
     mine = [i for i, r in enumerate(sorted(alone + colleagues, key=lambda r: r["ts"])) if "user_id" not in r]
     assert strength(together, "repeat_plate")[mine[-1]] < 0.3
+
+
+def _busy(until: str = "2025-10-19T23:00:00Z") -> list[dict]:
+    """Three weeks at about 200 searches a day, under case numbers, of plates of no circle."""
+    return [{"ts": t.isoformat(), "plate": f"BG{i}", "case_number": "C-9"}
+            for i, t in enumerate(pd.date_range("2025-10-01T00:00:00Z", until, freq="7min"))]
+
+
+def test_a_busy_account_that_looks_one_plate_of_a_circle_up_again_and_again_is_sweeping():
+    at = days(5, start="2025-10-20T10:00:00Z", step="5h")
+    again = [{"ts": t, "plate": p} for t, p in zip(at, ["EX1", "EX1", "KID1", "EX1", "KID2"])]
+    under_case = [dict(r, case_number="2025-7") if i == 1 else r for i, r in enumerate(again)]
+    assert strength(run(_busy() + again), "household_sweep")[-1] > 0.9  # no account meets one plate thrice by chance
+    assert strength(run(_busy() + under_case), "household_sweep")[-1] < 0.2  # the case explains that plate's repeats
+
+
+def test_a_sweep_completed_by_a_specific_reason_is_not_discounted_twice():
+    # the third plate's lookup gives a specific reason: it counts half a plate in the circle, and no more
+    rows = [{"ts": t, "plate": p} for t, p in zip(days(4), ["EX1", "KID1", "KID2", "ASSOC1"])]
+    rows[3]["reason"] = "armed robbery"
+    res = run(rows)
+    assert strength(res, "household_sweep")[-1] == pytest.approx(1.0)
+    rows[3]["case_number"] = "2025-11"  # a case number on the search itself still explains it
+    assert strength(run(rows), "household_sweep")[-1] < 0.5
+
+
+def test_subject_swarm_counts_the_users_of_the_last_days_undecayed():
+    agencies = ["Town PD", "City PD"]
+    # ten users within three days: the decayed count reaches under seven, the four-day count ten
+    swarm = [{"ts": t, "user_id": f"x{i}", "agency": agencies[i % 2], "plate": "EX1"} for i, t in enumerate(days(10, step="8h"))]
+    res = run(swarm)
+    ctx = Detector(REF, load_policy("california")).features(make_batch(swarm))
+    assert ctx["plate_users"].iloc[-1] < 7.5 and ctx["plate_users_window"].iloc[-1] == 10
+    assert strength(res, "subject_swarm")[-1] == pytest.approx(1.0)
+    # five users over the same days are a plate several colleagues happened to look up
+    few = [dict(r, user_id=f"x{i % 5}", agency=agencies[i % 5 % 2]) for i, r in enumerate(swarm)]
+    assert strength(run(few), "subject_swarm").max() < 0.5
