@@ -12,6 +12,7 @@ few distinct values, and the rows follow by ``take``.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,14 +193,14 @@ class Detector:
 
     def user_stage(self, batch: pd.DataFrame) -> pd.DataFrame:
         """Stage 1, keyed by searching agency: context plus the user-side features, in time order."""
-        return self._user_stage(batch)[0]
+        c, keys = self._context_in_time_order(batch)
+        return self.user_features(c, keys)
 
-    def _user_stage(self, batch: pd.DataFrame) -> tuple[pd.DataFrame, EntityKeys]:
-        """``user_stage``, also handing back the batch's keys for ``target_stage`` in the same process."""
+    def _context_in_time_order(self, batch: pd.DataFrame) -> tuple[dict[str, object], EntityKeys]:
         batch, order = in_time_order(batch)
         c, keys = self.context(batch)
         c["input_pos"] = order
-        return self.user_features(c, keys), keys
+        return c, keys
 
     def user_features(self, c: dict[str, object], keys: EntityKeys) -> pd.DataFrame:
         """The stage-1 frame: context columns ``c`` plus the user-side features.
@@ -250,8 +251,12 @@ class Detector:
 
     def features(self, batch: pd.DataFrame) -> pd.DataFrame:
         """Both feature stages of one batch in one process, sharing its keys: the frame ``score`` takes."""
-        ctx, keys = self._user_stage(batch)
-        return self.target_stage(ctx, keys)
+        c, keys = self._context_in_time_order(batch)
+        # the target side reads only the context: it runs beside the user side, both kernels without the GIL
+        with ThreadPoolExecutor(1, thread_name_prefix="target") as pool:
+            target = pool.submit(self.target_side.run, c["t"], keys.plate, keys.user, keys.agency, c["covered"])
+            ctx = self.user_features(c, keys)
+            return with_columns(ctx, dict(zip(TARGET_FEATURES, target.result())))
 
     def process(self, batch: pd.DataFrame) -> BatchResult:
         """Score one batch of canonical searches and update the open alerts (all stages in one process)."""
