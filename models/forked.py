@@ -9,9 +9,12 @@ the training sample is ready; only the sample goes to it and only the trees (pla
 arrays, ``Trees``) come back. The same sample and parameters grow the same trees as
 in-process, to the bit.
 
-Forking is for a process that has not started its own threads yet: the replay forks
-before it starts reading. Where the platform cannot fork, or the worker dies, the
-forest is grown in-process, as ``AnomalyModel.fit`` does by default.
+Forking is for a process that has just started: no threads of its own yet, and little
+memory, whose pages parent and worker would otherwise share until the parent wrote
+them, one copy-on-write fault at a time. So the replay command forks
+(``replay(..., fork_fit=True)``) before it starts reading, and the library's replay
+does not unless asked. Where the platform cannot fork, or the worker dies, the forest
+is grown in-process, as ``AnomalyModel.fit`` does by default.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def _replay(args: argparse.Namespace) -> int:
                          agency=args.agency, reference_dir=args.reference,
                          scores_name=f"scores.{args.scores_format}", progress=not args.no_progress,
                          model=args.model, retrospective=not args.no_model,
-                         store_searches=args.store_searches, report=args.report, fusion=fusion)
+                         store_searches=args.store_searches, report=args.report, fusion=fusion, fork_fit=True)
     except ValueError as exc:
         from models.persist import ModelMismatchError  # already imported if it was raised
 

@@ -5,7 +5,8 @@ imports (SQLAlchemy, numba's compiled kernels) and its reference files take abou
 second, and a newest-first export cannot be scored before it is read whole anyway. So
 ``replay`` imports the detector itself, after starting the reading, and this module
 imports only what reading needs. scikit-learn, which a replay needs only to fit its
-model, is imported by a forked worker that grows the forest (``models.forked``).
+model, is imported alongside, or by the command, in a forked worker that grows the
+forest (``models.forked``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
            fmt: str | None = None, agency: str | None = None, reference_dir: str | Path | None = None,
            scores_name: str = "scores.csv", progress: bool = True, model: str | Path | None = None,
            retrospective: bool = True, report: str | Path | None = None, fusion: Fusion | None = None,
-           store_searches: bool = False) -> ReplaySummary:
+           store_searches: bool = False, fork_fit: bool = False) -> ReplaySummary:
     """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store.
 
     Without ``model``, the anomaly model is first fitted on the replayed data itself
@@ -94,7 +95,10 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     sample_rows=RETROSPECTIVE_SAMPLE, limit=RETROSPECTIVE_SEARCHES)``, a second pass.
     With ``report``, also writes the auditor's HTML report there, built from every batch.
     ``store_searches`` keeps every search in the store too, which the dashboard's evidence
-    pages (timelines, plate histories, raw rows) read.
+    pages (timelines, plate histories, raw rows) read. ``fork_fit`` grows the model's forest
+    in a worker forked before the reading starts (``models.forked``): for a process that has
+    just started, as the replay command's, whose GIL it spares scikit-learn's import; a
+    process already holding much memory would pay for copying its pages as it writes them.
 
     The reading starts first (see the module docstring), but its errors and rejects
     come as before: a bad reference, policy, model or store is reported, and no
@@ -105,11 +109,12 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     dataset = Path(dataset)
     learn = model is None and retrospective
     held = HeldRejects()
-    if learn:  # forked before this process starts any thread of its own: see models.forked
+    grower = None
+    if learn and fork_fit:  # forked before this process starts any thread of its own: see models.forked
         from models.forked import ForkedGrower
 
         grower = ForkedGrower()
-    with (closing(grower) if learn else nullcontext(),
+    with (closing(grower) if grower is not None else nullcontext(),
           progress_bar(progress, "learning the model" if learn else "scoring") as bar,
           closing(prefetched(_searches(dataset, held, fmt, agency, bar))) as batches):
         with _imports_frozen():  # the detector's modules, imported while the file is read
@@ -120,6 +125,9 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             from detector.reference import load_reference
             from detector.validate import Deduplicator, RejectFile
             from models.persist import load_model
+
+            if learn and grower is None:
+                import sklearn.ensemble  # noqa: F401 - the model's fit needs it: imported now, not after the reading
 
         reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
         pol = load_policy(policy, home_state(reference, agency))
@@ -236,11 +244,11 @@ class HeldRejects:
 
 def _learn_then_score(featured: Iterator[Featured], detector: Detector,
                       on_result: Callable[[pd.DataFrame, BatchResult], None], summary: ReplaySummary,
-                      progress: tqdm, grower: Grower) -> int:
+                      progress: tqdm, grower: Grower | None) -> int:
     """Fit ``detector``'s model on the log's earliest searches, then score their batches with it.
 
     Takes batches from ``featured`` only until ``RETROSPECTIVE_SEARCHES`` are featured, and
-    while the model fits (in a thread, its forest grown by ``grower``) those the
+    while the model fits (in a thread, its forest grown by ``grower`` if given) those the
     featuring thread has ready by then; the rest of the log is left there for the usual
     run. Features are causal and the model only reads them, so scoring a batch after
     later ones are featured changes nothing. ``progress`` counts the searches

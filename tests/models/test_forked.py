@@ -57,7 +57,7 @@ def test_the_replay_process_never_imports_scikit_learn(tmp_path):
     code = (
         "import sys\n"
         "from streams.replay import replay\n"
-        f"summary = replay({str(tmp_path / 'data' / 'flock_network_audit.csv')!r}, {str(tmp_path / 'out')!r}, progress=False)\n"
+        f"summary = replay({str(tmp_path / 'data' / 'flock_network_audit.csv')!r}, {str(tmp_path / 'out')!r}, progress=False, fork_fit=True)\n"
         "assert summary.model.startswith('fitted'), summary.model\n"
         "print('sklearn' in sys.modules)\n"
     )
