@@ -59,7 +59,8 @@ def encode_state(arrays: dict[str, np.ndarray], meta: dict) -> bytes:
     for name, values in arrays.items():
         if values.dtype.kind in "biuf":
             listed.append([name, values.dtype.str, list(values.shape), None])
-            buffers.append(memoryview(np.ascontiguousarray(values)).cast("B"))
+            # flat: a memoryview cannot cast an empty table's (0, width) shape to bytes
+            buffers.append(memoryview(np.ascontiguousarray(values).reshape(-1)).cast("B"))
         else:
             listed.append([name, None, None, values.tolist()])
     head = json.dumps({"arrays": listed, "meta": meta}, ensure_ascii=False).encode()

@@ -54,6 +54,15 @@ def test_state_codec_round_trips_detector_state_without_pickle():
             assert a[k].tolist() == b[k].tolist(), k
 
 
+def test_state_codec_round_trips_an_empty_state():
+    """A partition's state before its first search: tables of no rows, some of them (0, width)."""
+    arrays = {**{f"u.{k}": v for k, v in UserSide().to_arrays().items()},
+              **{f"t.{k}": v for k, v in TargetSide().to_arrays().items()}}
+    assert any(v.ndim == 2 and not len(v) for v in arrays.values())
+    loaded, _ = decode_state(encode_state(arrays, {}))
+    assert {k: (v.shape, v.dtype) for k, v in loaded.items()} == {k: (v.shape, v.dtype) for k, v in arrays.items()}
+
+
 def test_state_blobs_of_the_previous_version_still_load():
     """Before the compressed layout a task's state was an npz, string arrays as JSON in ``<name>::json``."""
     import io
