@@ -223,7 +223,7 @@ def user_kernel(  # pragma: no cover - compiled
                     best, best_rep = other, other_rep
             out[18, i] = best
             out[19, i] = anchor
-            out[20, i] = best_rep
+            out[20, i] = max(best_rep, 0.0)  # none where a case or hotlist tie explains the repeated plate
     return p_size, s_size, k_size
 
 

@@ -87,11 +87,12 @@ class ForkedGrower:
         return model.grow(X)
 
     def close(self) -> None:
-        """Stop the worker: done once it sent its forest, killed if the replay ends before it asks for one."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._process is not None:
+        """Stop the worker and reap it: it has nothing left to do once it sent its forest, and
+        a replay that ends before asking for one (an error, Ctrl-C) must not wait for it."""
+        if self._process is not None:  # killed before its pipe closes, so that it never reads an end
             self._process.kill()
             self._process.join()
             self._process = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
