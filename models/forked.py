@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 def _serve(conn: Connection, parents: Connection) -> None:
     """The worker: import scikit-learn at once, then grow one forest and send it back (or the error)."""
     parents.close()  # the parent's end, inherited: the worker must not hold it open
+    # Ctrl-C reaches the whole process group: the parent stops the worker (``close``), which
+    # must not print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import sklearn.ensemble  # noqa: F401 - the point of the worker: imported while the parent reads
 
     model, X = conn.recv()

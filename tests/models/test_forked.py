@@ -41,6 +41,24 @@ def test_a_dead_worker_means_the_forest_is_grown_here(caplog):
     np.testing.assert_array_equal(model.trees_.threshold, expected.trees_.threshold)
 
 
+def test_ctrl_c_is_the_parents_to_handle(caplog):
+    """Ctrl-C reaches the worker too (one process group); it leaves it to the parent, which closes it."""
+    import signal
+    import time
+
+    grower = ForkedGrower()
+    time.sleep(0.5)  # past the fork, into the worker's own code
+    os.kill(grower._process.pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert grower._process.is_alive()
+    X = np.random.default_rng(2).random((300, len(MODEL_FEATURES)))
+    model = AnomalyModel(n_estimators=5, max_samples=64)
+    with caplog.at_level(logging.WARNING, logger="models.forked"):
+        np.testing.assert_array_equal(grower.grow(model, X).threshold, model.grow(X).threshold)
+    assert "fitting here instead" not in caplog.text  # grown by the worker, not after its death
+    assert grower._process is None
+
+
 def test_an_error_in_the_worker_is_raised_here():
     grower = ForkedGrower()
     with pytest.raises(ValueError):  # scikit-learn refuses an empty sample, in the worker
