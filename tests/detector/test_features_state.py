@@ -35,7 +35,7 @@ def test_a_checkpoint_from_before_row_users_resumes_to_the_same_features():
     det = Detector(REF, load_policy("california"))
     det.features(first)
     arrays = det.user_side.to_arrays()
-    del arrays["array.row_users"]  # as written by the version before it
+    del arrays["array.row_users"], arrays["linked.rep"]  # as written by the version before them
     resumed = UserSide()
     resumed.load_arrays(arrays)
     det.user_side = resumed
@@ -63,3 +63,22 @@ def test_the_four_day_user_count_follows_calendar_days_and_ignores_searches_olde
     assert run([5.95], ["a"]) == [5]  # back after over four days: new to the plate again
     assert run([0.2], ["late"]) == [5]  # from before the four days: counted nowhere
     assert run([12.5], ["g"]) == [1]  # a week idle: the ring starts afresh
+
+
+def test_a_target_side_checkpoint_from_before_the_four_day_count_loads_with_it_empty():
+    from detector.features import NS_DAY, TARGET_FEATURES, TargetSide
+    from detector.state import Keys
+
+    def run(side: TargetSide, day: float, user: str) -> np.ndarray:
+        t = np.array([int((20 * 365 + day) * NS_DAY)])
+        return side.run(t, Keys.of(pd.Series(["P1"])), Keys.of(pd.Series([user])), Keys.of(pd.Series(["A"])), np.zeros(1))
+
+    side = TargetSide()
+    run(side, 0.5, "a")
+    arrays = side.to_arrays()
+    del arrays["plate.wday"], arrays["plate.wb"]
+    resumed = TargetSide()
+    resumed.load_arrays(arrays)
+    out = run(resumed, 1.5, "b")
+    assert out[TARGET_FEATURES.index("plate_users"), 0] > 1.5  # the decayed count carried over
+    assert out[TARGET_FEATURES.index("plate_users_window"), 0] == 1  # the four-day count starts afresh with b
