@@ -32,8 +32,13 @@ NS_DAY = 86_400_000_000_000
 GAP_DAYS = {"person": 45.0, "site": 30.0, "user": 3.0, "swarm": 21.0}
 PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
 COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far")
-MAXIMA = ("up_count", "up_days", "circle_plates", "site_days", "burst", "plate_users", "plate_users_window", "plate_agencies",
-          "usual_day")
+MAXIMA = ("up_count", "up_days", "circle_plates", "circle_repeat", "site_days", "burst", "plate_users", "plate_users_window",
+          "plate_agencies", "usual_day")
+
+
+def blank_stats() -> dict:
+    """An episode's counters and maxima before its first search."""
+    return {c: 0 for c in COUNTERS} | {m: 0.0 for m in MAXIMA}
 
 
 def episode_score(max_score: float, n: int) -> float:
@@ -136,7 +141,7 @@ class Alerter:
                     alert_id="A" + hashlib.sha1(f"{key}|{cols['search_id'][k]}".encode()).hexdigest()[:15],
                     key=key, pattern=pattern, user_id=str(cols["user_id"][k]), agency=str(cols["agency"][k]),
                     first_ns=t, last_ns=t,
-                    stats={c: 0 for c in COUNTERS} | {m: 0.0 for m in MAXIMA} | {
+                    stats=blank_stats() | {
                         "target": pseudonym(str(cols["plate"][k])) if cols["plate"][k] else "no plate",
                         "site_category": str(cols["site_category"][k]), "reason_categories": [],
                         "agency_state": str(cols["agency_state"][k]), "agency_kind": str(cols["agency_kind"][k]),

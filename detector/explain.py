@@ -48,7 +48,9 @@ def signal_detail(name: str, ctx: dict) -> str:
     if name == "self_surname":
         return f"{ctx['target']} is registered to the officer's surname ({'rare' if ctx['rare_surname'] else 'common'} name)"
     if name == "household_sweep":
-        return f"{ctx['max_circle']:.0f} plates of one household or circle of associates searched within two weeks"
+        again = ctx.get("circle_repeat", 0.0)  # alerts stored before it was kept have none
+        return (f"{ctx['max_circle']:.0f} plates of one household or circle of associates searched within two weeks"
+                + (f", one of them {again:.0f} times with nothing explaining it" if again >= 2 else ""))
     if name == "sensitive_site":
         return f"searches within reach of a {ctx['site_category'].replace('_', ' ')} site on {ctx['max_site_days']:.0f} day(s)"
     if name == "volume_burst":

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from detector import store
-from detector.alerts import Alert, Alerter
+from detector.alerts import Alert, Alerter, blank_stats
 from detector.schema import SCORE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,8 @@ def alerter_state(alerter: Alerter) -> list[dict]:
 
 
 def load_alerter(alerter: Alerter, open_alerts: list[dict]) -> None:
-    alerter.open = {a["key"]: Alert(**a) for a in open_alerts}
+    # episodes checkpointed by an earlier version lack the statistics added since: they start at nothing
+    alerter.open = {a["key"]: Alert(**a | {"stats": blank_stats() | a["stats"]}) for a in open_alerts}
 
 
 @dataclass

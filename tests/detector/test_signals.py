@@ -182,7 +182,10 @@ def test_a_busy_account_that_looks_one_plate_of_a_circle_up_again_and_again_is_s
     at = days(5, start="2025-10-20T10:00:00Z", step="5h")
     again = [{"ts": t, "plate": p} for t, p in zip(at, ["EX1", "EX1", "KID1", "EX1", "KID2"])]
     under_case = [dict(r, case_number="2025-7") if i == 1 else r for i, r in enumerate(again)]
-    assert strength(run(_busy() + again), "household_sweep")[-1] > 0.9  # no account meets one plate thrice by chance
+    swept = run(_busy() + again)
+    assert strength(swept, "household_sweep")[-1] > 0.9  # no account meets one plate thrice by chance
+    details = [s["detail"] for a in swept.alerts for s in a.to_record()["signals"] if s["name"] == "household_sweep"]
+    assert details and "one of them 3 times with nothing explaining it" in details[0]
     assert strength(run(_busy() + under_case), "household_sweep")[-1] < 0.2  # the case explains that plate's repeats
 
 

@@ -132,6 +132,23 @@ def test_alerter_state_round_trips_open_episodes():
     assert [a.to_record() for a in again.open.values()] == [a.to_record() for a in alerter.open.values()]
 
 
+def test_open_episodes_checkpointed_before_a_statistic_was_added_go_on():
+    ctx = featured()
+    det = Detector(Reference(), load_policy("generic"))
+    _, score, attr = det.score(ctx)
+    score = np.full(len(ctx), 90.0)
+    alerter = Alerter(60.0)
+    alerter.add(ctx.iloc[:5].reset_index(drop=True), score[:5], attr[:5], 60.0)
+    state = alerter_state(alerter)
+    for episode in state:  # as the version before these statistics wrote it
+        del episode["stats"]["circle_repeat"], episode["stats"]["plate_users_window"]
+    again = Alerter(60.0)
+    load_alerter(again, state)
+    _, touched = again.add(ctx.iloc[5:].reset_index(drop=True), score[5:], attr[5:], 60.0)
+    assert touched and all(a.stats["circle_repeat"] >= 0 for a in touched)
+    assert all(a.to_record()["search_ids"] for a in touched)
+
+
 def test_packet_keeps_values_and_dtypes_exactly():
     rows = featured()
     rows[SOURCE] = np.arange(len(rows))
