@@ -120,11 +120,15 @@ def test_only_what_lands_next_in_the_log_is_handed_over_at_once():
     assert offsets(10, [10, None, 12]) == [10]  # not acknowledged (yet): the rest waits for the consumer
 
 
-def test_alerter_state_round_trips_open_episodes():
+def _flagged() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Featured rows, every one scored over the threshold, and their attributions."""
     ctx = featured()
-    det = Detector(Reference(), load_policy("generic"))
-    _, score, attr = det.score(ctx)
-    score = np.full(len(ctx), 90.0)
+    _, _, attr = Detector(Reference(), load_policy("generic")).score(ctx)
+    return ctx, np.full(len(ctx), 90.0), attr
+
+
+def test_alerter_state_round_trips_open_episodes():
+    ctx, score, attr = _flagged()
     alerter = Alerter(60.0)
     alerter.add(ctx, score, attr, 60.0)
     again = Alerter(60.0)
@@ -133,10 +137,7 @@ def test_alerter_state_round_trips_open_episodes():
 
 
 def test_open_episodes_checkpointed_before_a_statistic_was_added_go_on():
-    ctx = featured()
-    det = Detector(Reference(), load_policy("generic"))
-    _, score, attr = det.score(ctx)
-    score = np.full(len(ctx), 90.0)
+    ctx, score, attr = _flagged()
     alerter = Alerter(60.0)
     alerter.add(ctx.iloc[:5].reset_index(drop=True), score[:5], attr[:5], 60.0)
     state = alerter_state(alerter)
