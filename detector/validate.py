@@ -217,14 +217,17 @@ def canonicalize(
 
 @njit(cache=True, nogil=True)
 def _first_sightings(hashes, table, count):  # pragma: no cover - compiled
-    """Each id's hash looked up and added in an open-addressing table (0 = empty slot)."""
+    """Each id's hash looked up and added in an open-addressing table (0 = empty slot).
+
+    ``text_hash`` ends in a finaliser, so the hash's low bits pick the slot as they are.
+    """
     keep = np.zeros(hashes.shape[0], dtype=np.bool_)
     mask = np.uint64(table.shape[0] - 1)
     for i in range(hashes.shape[0]):
         h = hashes[i]
         if h == np.uint64(0):
             h = np.uint64(1)
-        slot = _mix(h) & mask
+        slot = h & mask
         while table[slot] != np.uint64(0) and table[slot] != h:
             slot = (slot + np.uint64(1)) & mask
         if table[slot] == np.uint64(0):
@@ -235,19 +238,11 @@ def _first_sightings(hashes, table, count):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _mix(h):  # pragma: no cover - compiled
-    """Spread the hash's bits over the low ones that pick a slot (the murmur3 finaliser)."""
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    return h ^ (h >> np.uint64(33))
-
-
-@njit(cache=True, nogil=True)
 def _rehash(old, table):  # pragma: no cover - compiled
     mask = np.uint64(table.shape[0] - 1)
     for h in old:
         if h != np.uint64(0):
-            slot = _mix(h) & mask
+            slot = h & mask
             while table[slot] != np.uint64(0):
                 slot = (slot + np.uint64(1)) & mask
             table[slot] = h
