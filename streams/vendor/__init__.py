@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from detector.texthash import text_hash
 from detector.validate import InputError, RejectSink, canonicalize
 from streams.files import CHUNK_ROWS, prefetched, read_searches
 from streams.vendor import csvio, xlsxio
 from streams.vendor.flock_audit import FlockAuditAdapter
 from streams.vendor.flocktime import EXAMPLE, parse_times
-from streams.vendor.ids import SearchIds, text_hash
+from streams.vendor.ids import SearchIds
 from streams.vendor.portal import PortalAdapter
 from streams.vendor.sniff import FORMATS, classify, csv_header, detect_format, unknown_header
 

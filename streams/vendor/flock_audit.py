@@ -19,12 +19,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.texthash import text_hash
 from detector.validate import InputError, RejectSink
 from streams.vendor.agencies import agency_name, agency_state
 from streams.vendor.batch import BadCells, column_roles, drop_bad_rows, to_frame, utc
 from streams.vendor.dropdown import categories
 from streams.vendor.flocktime import EXAMPLE, parse_frames, parse_times
-from streams.vendor.ids import SearchIds, combine, text_hash
+from streams.vendor.ids import SearchIds, combine
 from streams.vendor.text import Column, blank_where, byte_lengths, contiguous, is_redacted, to_counts, unmasked
 
 # normalised header name -> what it holds

@@ -23,8 +23,6 @@ import pyarrow.compute as pc
 from detector.texthash import text_hash
 from streams.vendor.text import byte_lengths, is_redacted
 
-__all__ = ["SearchIds", "combine", "synthetic_ids", "text_hash"]
-
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow as pa
 from vendor_helpers import AUDIT_HEADER, audit_row, read_all, write_csv
 
-from streams.vendor.ids import SearchIds, text_hash
+from detector.texthash import text_hash
+from streams.vendor.ids import SearchIds
 
 
 def test_repeats_keep_their_id_and_changed_repeats_get_a_suffix(tmp_path):
