@@ -89,11 +89,15 @@ class Detector:
         ``batch`` must be in time order, so that the keys' values come in order of first search.
         """
         ref = self.reference
-        agency, user_id, plate = (Keys.of(batch[name]) for name in ("agency", "user_id", "plate"))
+        agency, user_id, typed = (Keys.of(batch[name]) for name in ("agency", "user_id", "plate"))
         accounts = agency.pairs(user_id)
         user = accounts.derive([f"{a}\x1f{u or UNKNOWN_USER}" for a, u in accounts.values])
+        partial = np.unique(typed.codes[batch["plate"].str.contains(r"[*?]", regex=True).to_numpy(dtype=bool)])
+        plate = ref.resolve_partials(typed, partial)
         facts = ref.plate_facts(plate.values)
-        c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency", "plate")}
+        c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency")}
+        # the plate searched for, a partial plate resolved: what the feature state and episodes key on
+        c["plate"] = batch["plate"].array if plate is typed else plate.strings()
         c["t"] = ts_ns(batch["ts"])
         c["user_key"] = user.strings()
         bits = classify_column(batch["reason"], batch["offense_type"])

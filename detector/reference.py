@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from detector.partial import PlateRegister
 from detector.schema import REFERENCE_FILES, SITE_CATEGORIES, normalize_plates
 from detector.state import Keys, Vocab
 from detector.validate import InputError
@@ -164,6 +165,25 @@ class Reference:
         person = home["hh"].where(~home["hh"].str.startswith("plate:"), home["plate"]).to_numpy(dtype=object)[codes]
         return Links(row=row, start=np.append(starts, len(pairs)).astype(np.int64), near=row[pairs["near"].to_numpy(np.int64)],
                      person=person)
+
+    @cached_property
+    def register(self) -> PlateRegister:
+        """Built at the first partial plate: many logs have none."""
+        return PlateRegister(self.vehicles["plate"].tolist())
+
+    def resolve_partials(self, plates: Keys, partial: np.ndarray) -> Keys:
+        """``plates`` with each partial plate among the values at ``partial`` counted as the registered
+        plate it stands for, where it stands for one (``detector.partial``)."""
+        if not len(partial) or not len(self.vehicles):
+            return plates
+        found = self.register.resolve([plates.values[k] for k in partial.tolist()])
+        if not any(found):
+            return plates
+        values = list(plates.values)
+        for k, plate in zip(partial.tolist(), found):
+            if plate is not None:
+                values[k] = plate
+        return plates.derive(values)
 
     @cached_property
     def _site_tree(self) -> BallTree:
