@@ -177,7 +177,8 @@ class Detector:
     def _site_columns(self, batch: pd.DataFrame) -> tuple[Keys, dict[str, object]]:
         """The sensitive site each search falls near (keys of its id) and the site's category and weight."""
         ref = self.reference
-        index, _ = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy())
+        priority = np.array([SITE_WEIGHT.get(cat, 0.0) for cat in ref.site_category])
+        index = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy(), priority)
         near = Keys.of(index)
         ids = ref.sites["site_id"].to_numpy(dtype=str) if len(ref.sites) else np.array([], dtype=str)
         site = near.derive([str(ids[i]) if i >= 0 else "" for i in near.values])

@@ -29,6 +29,8 @@ CIRCLE_KINDS = ("household", "associate", "co_travel")
 # A household linked to more households than this is a hub (a fleet, a shared address):
 # its links say nothing about one family's circle.
 MAX_LINKS = 12
+# Site centres around a search checked for an overlapping circle (``Reference.sites_near``).
+NEAREST_SITES = 8
 
 
 def _read_table(path: Path, name: str) -> pd.DataFrame:
@@ -193,28 +195,34 @@ class Reference:
 
         return BallTree(np.radians(self.sites[["lat", "lon"]].to_numpy(dtype=np.float64)), metric="haversine")
 
-    def sites_near(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each point, the nearest sensitive site whose circle overlaps the search circle.
+    def sites_near(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, priority: np.ndarray) -> np.ndarray:
+        """For each point, the sensitive site whose circle overlaps the search circle, -1 for none.
 
-        Returns (site index or -1, distance in metres). Great-circle distance on a
-        BallTree with the haversine metric.
+        Where several overlap, the one of highest ``priority`` (per site), the nearest among
+        equals: a search over a clinic that also grazes a school is a search near the
+        clinic. Candidates are the ``NEAREST_SITES`` nearest centres by great-circle
+        distance (a BallTree with the haversine metric), not only the nearest, whose small
+        circle may miss the search while a larger one a little farther covers it.
         """
-        n = len(lat)
-        site = np.full(n, -1, dtype=np.int64)
-        dist = np.full(n, np.inf)
-        ok = ~(np.isnan(lat) | np.isnan(lon))
-        if not len(self.sites) or not ok.any():
-            return site, dist
+        site = np.full(len(lat), -1, dtype=np.int64)
+        ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+        if not len(self.sites) or not len(ok):
+            return site
         pts = np.radians(np.column_stack([lat[ok], lon[ok]]))
-        d, i = self._site_tree.query(pts, k=1)
-        d_m = d[:, 0] * EARTH_RADIUS_M
-        idx = i[:, 0]
-        reach = np.nan_to_num(radius_m[ok], nan=0.0) + self.site_radius[idx]
-        hit = d_m <= reach
-        site[np.flatnonzero(ok)[hit]] = idx[hit]
-        dist[np.flatnonzero(ok)] = d_m
-        return site, dist
-
+        reach = np.nan_to_num(radius_m[ok], nan=0.0)
+        # no circle reaches a point farther from its nearest centre than the search's radius plus the largest site's
+        nearest = self._site_tree.query(pts, k=1, return_distance=True)[0][:, 0] * EARTH_RADIUS_M
+        close = np.flatnonzero(nearest <= reach + self.site_radius.max())
+        if not len(close):
+            return site
+        ok, pts, reach = ok[close], pts[close], reach[close]
+        d, i = self._site_tree.query(pts, k=min(NEAREST_SITES, len(self.sites)))  # each row nearest first
+        hit = d * EARTH_RADIUS_M <= reach[:, None] + self.site_radius[i]
+        best = np.argmax(np.where(hit, priority[i], -np.inf), axis=1)  # the first of the highest: nearest among equals
+        rows = np.arange(len(ok))
+        found = hit[rows, best]
+        site[ok[found]] = i[rows, best][found]
+        return site
 
 
 def lookup(keys: Keys, table: dict, default: object = "") -> list:
