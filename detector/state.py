@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 from numba import njit
 
+from detector.texthash import mix64
+
 
 @dataclass(frozen=True, eq=False)
 class Keys:
@@ -61,14 +63,6 @@ EMPTY = -1  # an unused row of a hash table; keys and codes are >= 0
 
 
 @njit(cache=True, inline="always")
-def _mix(x):  # pragma: no cover - compiled
-    """splitmix64's finaliser, so that similar keys land far apart in a table."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-@njit(cache=True, inline="always")
 def _fnv1a(data, start, end):  # pragma: no cover - compiled
     h = np.uint64(14695981039346656037)
     for j in range(start, end):
@@ -100,7 +94,7 @@ def _intern(offsets, data, blank, add, table, hashes, starts, stored, size, used
             codes[i] = EMPTY
             continue
         h = _fnv1a(data, start, end)
-        b = np.int64(_mix(h) & np.uint64(mask))
+        b = np.int64(mix64(h) & np.uint64(mask))
         while True:
             c = table[b]
             if c == EMPTY and not add:
@@ -126,7 +120,7 @@ def _intern(offsets, data, blank, add, table, hashes, starts, stored, size, used
 def _rehash(table, hashes, size):  # pragma: no cover - compiled
     mask = table.shape[0] - 1
     for c in range(size):
-        b = np.int64(_mix(hashes[c]) & np.uint64(mask))
+        b = np.int64(mix64(hashes[c]) & np.uint64(mask))
         while table[b] != EMPTY:
             b = (b + 1) & mask
         table[b] = c
@@ -208,7 +202,7 @@ class Vocab:
 
 @njit(cache=True, inline="always")
 def _bucket(key, mask):  # pragma: no cover - compiled
-    return np.int64(_mix(np.uint64(key)) & np.uint64(mask))
+    return np.int64(mix64(np.uint64(key)) & np.uint64(mask))
 
 
 @njit(cache=True, inline="always")

@@ -12,6 +12,21 @@ import pyarrow as pa
 from numba import njit
 
 
+# splitmix64's constants: its increment (2^64 over the golden ratio) and its finaliser's multipliers
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+M1 = np.uint64(0xBF58476D1CE4E5B9)
+M2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def mix64(x):  # pragma: no cover - compiled
+    """splitmix64's finaliser, of a value or an array: every input bit flips about half the output bits,
+    so that similar keys land far apart."""
+    x = (x ^ (x >> np.uint64(30))) * M1
+    x = (x ^ (x >> np.uint64(27))) * M2
+    return x ^ (x >> np.uint64(31))
+
+
 def text_hash(values: pa.Array) -> np.ndarray:
     """A 64-bit hash of each cell's UTF-8 bytes, the same in every chunk and every run.
 
@@ -33,8 +48,6 @@ def text_hash(values: pa.Array) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def _hash_cells(offsets, data):  # pragma: no cover - compiled
-    golden, m1, m2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-    s30, s27, s31 = np.uint64(30), np.uint64(27), np.uint64(31)
     out = np.empty(offsets.shape[0] - 1, dtype=np.uint64)
     for i in range(out.shape[0]):
         start, end = offsets[i], offsets[i + 1]
@@ -43,11 +56,6 @@ def _hash_cells(offsets, data):  # pragma: no cover - compiled
             word = np.uint64(0)
             for k in range(min(8, end - word_start)):
                 word |= np.uint64(data[word_start + k]) << np.uint64(8 * k)
-            z = h * golden + word
-            z = (z ^ (z >> s30)) * m1
-            z = (z ^ (z >> s27)) * m2
-            h = z ^ (z >> s31)
-        z = (h ^ (h >> s30)) * m1
-        z = (z ^ (z >> s27)) * m2
-        out[i] = z ^ (z >> s31)
+            h = mix64(h * GOLDEN + word)
+        out[i] = mix64(h)
     return out

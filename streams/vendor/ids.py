@@ -20,21 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.texthash import text_hash
+from detector.texthash import GOLDEN, M1, mix64, text_hash
 from streams.vendor.text import byte_lengths, is_redacted
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 PREFIX = b"row-"
-
-
-def _avalanche(z: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser: every input bit flips about half the output bits."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
 
 
 def combine(parts: list[np.ndarray]) -> np.ndarray:
@@ -43,11 +33,11 @@ def combine(parts: list[np.ndarray]) -> np.ndarray:
     A cheap xor-multiply-shift step per column and one avalanche at the end, since
     this runs over every row of every chunk.
     """
-    h = np.full(len(parts[0]) if parts else 0, _GOLDEN, dtype=np.uint64)
+    h = np.full(len(parts[0]) if parts else 0, GOLDEN, dtype=np.uint64)
     for part in parts:
-        h = (h ^ part.view(np.uint64)) * _M1
+        h = (h ^ part.view(np.uint64)) * M1
         h ^= h >> np.uint64(32)
-    return _avalanche(h)
+    return mix64(h)
 
 
 def synthetic_ids(fingerprint: np.ndarray) -> pa.Array:
