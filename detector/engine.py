@@ -92,7 +92,8 @@ class Detector:
         agency, user_id, typed = (Keys.of(batch[name]) for name in ("agency", "user_id", "plate"))
         accounts = agency.pairs(user_id)
         user = accounts.derive([f"{a}\x1f{u or UNKNOWN_USER}" for a, u in accounts.values])
-        partial = np.unique(typed.codes[batch["plate"].str.contains(r"[*?]", regex=True).to_numpy(dtype=bool)])
+        wild = batch["plate"].str.contains("*", regex=False) | batch["plate"].str.contains("?", regex=False)
+        partial = np.unique(typed.codes[wild.to_numpy(dtype=bool)])
         plate = ref.resolve_partials(typed, partial)
         facts = ref.plate_facts(plate.values)
         c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency")}

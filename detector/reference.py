@@ -175,7 +175,12 @@ class Reference:
 
     def resolve_partials(self, plates: Keys, partial: np.ndarray) -> Keys:
         """``plates`` with each partial plate among the values at ``partial`` counted as the registered
-        plate it stands for, where it stands for one (``detector.partial``)."""
+        plate it stands for, where it stands for one (``detector.partial``).
+
+        The value is replaced where it is: a resolved plate that is also typed in full keeps two
+        codes with one value, which every vocabulary encodes alike, rather than paying for
+        factorizing all the batch's plates again to merge them.
+        """
         if not len(partial) or not len(self.vehicles):
             return plates
         found = self.register.resolve([plates.values[k] for k in partial.tolist()])
@@ -185,7 +190,7 @@ class Reference:
         for k, plate in zip(partial.tolist(), found):
             if plate is not None:
                 values[k] = plate
-        return plates.derive(values)
+        return Keys(plates.codes, values)
 
     @cached_property
     def _site_tree(self) -> BallTree:

@@ -28,7 +28,7 @@ class Keys:
     """
 
     codes: np.ndarray  # int64 per row, indexing ``values``
-    values: list  # distinct values in order of first appearance
+    values: list  # distinct values in order of first appearance (a resolved partial plate may repeat one)
 
     @classmethod
     def of(cls, column: pd.Series | np.ndarray) -> Keys:
