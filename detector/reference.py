@@ -21,7 +21,7 @@ from detector.state import Keys, Vocab
 from detector.validate import InputError
 
 if TYPE_CHECKING:
-    from sklearn.neighbors import BallTree
+    from sklearn.neighbors import KDTree
 
 EARTH_RADIUS_M = 6_371_008.8
 # Links that tie plates into one circle of people; employers link too many strangers.
@@ -193,41 +193,43 @@ class Reference:
         return Keys(plates.codes, values)
 
     @cached_property
-    def _site_tree(self) -> BallTree:
+    def _site_tree(self) -> KDTree:
         """Built at the first search with a place: most vendor exports have none (nor
         scikit-learn's import cost, half a second, then)."""
-        from sklearn.neighbors import BallTree
+        from sklearn.neighbors import KDTree
 
-        return BallTree(np.radians(self.sites[["lat", "lon"]].to_numpy(dtype=np.float64)), metric="haversine")
+        return KDTree(_unit_vectors(self.sites["lat"].to_numpy(dtype=np.float64), self.sites["lon"].to_numpy(dtype=np.float64)))
 
     def sites_near(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, priority: np.ndarray) -> np.ndarray:
         """For each point, the sensitive site whose circle overlaps the search circle, -1 for none.
 
         Where several overlap, the one of highest ``priority`` (per site), the nearest among
         equals: a search over a clinic that also grazes a school is a search near the
-        clinic. Candidates are the ``NEAREST_SITES`` nearest centres by great-circle
-        distance (a BallTree with the haversine metric), not only the nearest, whose small
-        circle may miss the search while a larger one a little farther covers it.
+        clinic. Candidates are the ``NEAREST_SITES`` nearest centres, not only the nearest,
+        whose small circle may miss the search while a larger one a little farther covers it.
+
+        Distances are great-circle, on a sphere of the Earth's mean radius: the tree holds
+        the sites as unit vectors, whose straight-line (chord) distance orders them as the
+        arc does and costs no trigonometry per comparison; the arc follows from the chord.
         """
         site = np.full(len(lat), -1, dtype=np.int64)
         ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
         if not len(self.sites) or not len(ok):
             return site
-        pts = np.radians(np.column_stack([lat[ok], lon[ok]]))
-        reach = np.nan_to_num(radius_m[ok], nan=0.0)
-        # no circle reaches a point farther from its nearest centre than the search's radius plus the largest site's
-        nearest = self._site_tree.query(pts, k=1, return_distance=True)[0][:, 0] * EARTH_RADIUS_M
-        close = np.flatnonzero(nearest <= reach + self.site_radius.max())
-        if not len(close):
-            return site
-        ok, pts, reach = ok[close], pts[close], reach[close]
-        d, i = self._site_tree.query(pts, k=min(NEAREST_SITES, len(self.sites)))  # each row nearest first
-        hit = d * EARTH_RADIUS_M <= reach[:, None] + self.site_radius[i]
+        chord, i = self._site_tree.query(_unit_vectors(lat[ok], lon[ok]), k=min(NEAREST_SITES, len(self.sites)))
+        metres = 2 * np.arcsin(np.minimum(chord / 2, 1.0)) * EARTH_RADIUS_M  # each row nearest first
+        hit = metres <= np.nan_to_num(radius_m[ok], nan=0.0)[:, None] + self.site_radius[i]
         best = np.argmax(np.where(hit, priority[i], -np.inf), axis=1)  # the first of the highest: nearest among equals
         rows = np.arange(len(ok))
         found = hit[rows, best]
         site[ok[found]] = i[rows, best][found]
         return site
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere for latitudes and longitudes in degrees."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 def lookup(keys: Keys, table: dict, default: object = "") -> list:
