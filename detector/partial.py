@@ -38,24 +38,16 @@ class PlateRegister:
     """
 
     def __init__(self, plates: list[str]) -> None:
-        plates = sorted({p for p in plates if p and p.isascii() and "*" not in p and "?" not in p})
+        plates = list(dict.fromkeys(p for p in plates if p and p.isascii() and "*" not in p and "?" not in p))
         self.size = len(plates)
         self.plates = plates
         self.width = max(map(len, plates), default=1)
         self.chars = np.array(plates, dtype=f"S{self.width}").view(np.uint8).reshape(len(plates), self.width)
         self.lengths = np.fromiter(map(len, plates), np.int64, len(plates))
-        pairs = list(combinations(range(self.width), 2))
+        pairs = np.array(list(combinations(range(self.width), 2)), dtype=np.int64).reshape(-1, 2)
         self.pair_index = np.full((self.width, self.width), -1, dtype=np.int64)
-        keys, rows = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        for n, (i, j) in enumerate(pairs):
-            self.pair_index[i, j] = n
-            has = np.flatnonzero(self.lengths > j)
-            keys.append((n * _CODES + _CODE[self.chars[has, i]]) * _CODES + _CODE[self.chars[has, j]])
-            rows.append(has)
-        key = np.concatenate(keys)
-        order = np.argsort(key, kind="stable")
-        self.rows = np.concatenate(rows)[order]
-        self.start = np.searchsorted(key[order], np.arange(len(pairs) * _CODES * _CODES + 1))
+        self.pair_index[pairs[:, 0], pairs[:, 1]] = np.arange(len(pairs))
+        self.start, self.rows = _buckets(self.chars, self.lengths, pairs, _CODE)
         self.least_fixed = next(k for k in range(2, 64) if self.size * float(ALPHABET) ** -k <= CHANCE)
 
     def resolve(self, typed: list[str]) -> list[str | None]:
@@ -74,6 +66,30 @@ class PlateRegister:
             if row >= 0:
                 out[k] = self.plates[row]
         return out
+
+
+@njit(cache=True, nogil=True)
+def _buckets(chars, lengths, pairs, code):  # pragma: no cover - compiled
+    """Each plate's row under every (pair of positions, their two characters) it has: a counting sort,
+    so that bucket ``k`` holds ``rows[start[k]:start[k + 1]]``."""
+    start = np.zeros(len(pairs) * _CODES * _CODES + 1, dtype=np.int64)
+    for n in range(len(pairs)):
+        i, j = pairs[n, 0], pairs[n, 1]
+        for r in range(len(chars)):
+            if lengths[r] > j:
+                start[(n * _CODES + code[chars[r, i]]) * _CODES + code[chars[r, j]] + 1] += 1
+    for k in range(1, len(start)):
+        start[k] += start[k - 1]
+    rows = np.empty(start[-1], dtype=np.int32)
+    fill = start[:-1].copy()
+    for n in range(len(pairs)):
+        i, j = pairs[n, 0], pairs[n, 1]
+        for r in range(len(chars)):
+            if lengths[r] > j:
+                key = (n * _CODES + code[chars[r, i]]) * _CODES + code[chars[r, j]]
+                rows[fill[key]] = r
+                fill[key] += 1
+    return start, rows
 
 
 @njit(cache=True, nogil=True)
