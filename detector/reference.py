@@ -140,33 +140,50 @@ class Reference:
 
         One hop between households (household, associate and co-travel links), not the
         connected component: links of a whole region chain into one giant component,
-        which would make everyone everyone's associate.
+        which would make everyone everyone's associate. Worked out on integer codes of
+        plates and households, each step a gather over sorted arrays, so that a register
+        of a million plates takes seconds.
         """
         plates = self._plates
         if not len(plates):
             return Links(row=np.zeros(0, np.int64), start=np.zeros(1, np.int64), near=np.zeros(0, np.int64),
                          person=np.zeros(0, dtype=object))
-        home = pd.DataFrame({"plate": pd.Series(plates.values, dtype=str), "code": np.arange(len(plates))})
-        home["hh"] = ("hh:" + home["plate"].map(self.plate_household)).fillna("plate:" + home["plate"])
+        values = pd.Series(plates.values, dtype=str)
+        hh_name = ("hh:" + values.map(self.plate_household)).fillna("plate:" + values)
+        hh, names = pd.factorize(hh_name)  # each plate's household (or the plate alone), by code
+        n = np.int64(len(names))
         rel = self.relations[self.relations["kind"].str.lower().isin(CIRCLE_KINDS)]
-        hh_of = home.set_index("plate")["hh"]
-        a, b = rel["plate_a"].map(hh_of), rel["plate_b"].map(hh_of)
-        edges = pd.DataFrame({"hh": pd.concat([a, b]), "other": pd.concat([b, a])}, dtype=str).drop_duplicates()
-        edges = edges[edges["hh"] != edges["other"]]
-        degree = edges["hh"].value_counts()
-        hubs = degree.index[degree > MAX_LINKS]
-        edges = edges[~edges["hh"].isin(hubs) & ~edges["other"].isin(hubs)]
-        known = home[home["plate"] != ""]
-        own = known[["hh"]].drop_duplicates().assign(other=lambda f: f["hh"])
-        pairs = known[["code", "hh"]].merge(pd.concat([own, edges], ignore_index=True), on="hh")
-        pairs = pairs.merge(known[["code", "hh"]].rename(columns={"code": "near", "hh": "other"}), on="other")
-        pairs = pairs.loc[pairs["code"] != pairs["near"], ["code", "near"]].drop_duplicates().sort_values(["code", "near"])
-        codes, starts = np.unique(pairs["code"].to_numpy(np.int64), return_index=True)
+        a, b = (hh[plates.find(rel[side].tolist())] for side in ("plate_a", "plate_b"))
+        pair = np.unique(np.concatenate([a * n + b, b * n + a]))  # household links, both ways, once each
+        edges = np.column_stack([pair // n, pair % n])
+        edges = edges[edges[:, 0] != edges[:, 1]]
+        hub = np.bincount(edges[:, 0], minlength=len(names)) > MAX_LINKS
+        edges = edges[~hub[edges[:, 0]] & ~hub[edges[:, 1]]]
+        known = np.flatnonzero(values.to_numpy() != "")
+        own = np.unique(hh[known])
+        # each household's circle (itself and the households linked to it), and each household's plates
+        circle = np.concatenate([np.column_stack([own, own]), edges])
+        circle = circle[np.argsort(circle[:, 0] * n + circle[:, 1])]
+        circle_start = np.searchsorted(circle[:, 0], np.arange(n + 1))
+        members = known[np.argsort(hh[known], kind="stable")]
+        member_start = np.searchsorted(hh[members], np.arange(n + 1))
+        # plate -> the households of its circle -> their plates
+        ways = circle_start[hh[known] + 1] - circle_start[hh[known]]
+        other = circle[_runs(circle_start[hh[known]], ways), 1]
+        code = np.repeat(known, ways)
+        ways = member_start[other + 1] - member_start[other]
+        near = members[_runs(member_start[other], ways)]
+        code = np.repeat(code, ways)
+        keep = code != near
+        order = np.argsort(code[keep] * np.int64(len(plates)) + near[keep])
+        code, near = code[keep][order], near[keep][order]
+        codes, starts = np.unique(code, return_index=True)
         row = np.full(len(plates), -1, dtype=np.int64)
         row[codes] = np.arange(len(codes))
-        person = home["hh"].where(~home["hh"].str.startswith("plate:"), home["plate"]).to_numpy(dtype=object)[codes]
-        return Links(row=row, start=np.append(starts, len(pairs)).astype(np.int64), near=row[pairs["near"].to_numpy(np.int64)],
-                     person=person)
+        person = hh_name.to_numpy(dtype=object)[codes]
+        alone = hh_name.str.startswith("plate:").to_numpy(dtype=bool)[codes]
+        person[alone] = values.to_numpy(dtype=object)[codes[alone]]
+        return Links(row=row, start=np.append(starts, len(code)).astype(np.int64), near=row[near], person=person)
 
     @cached_property
     def register(self) -> PlateRegister:
@@ -224,6 +241,11 @@ class Reference:
         found = hit[rows, best]
         site[ok[found]] = i[rows, best][found]
         return site
+
+
+def _runs(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Positions ``starts[k]`` to ``starts[k] + counts[k] - 1`` of every ``k``, laid end to end."""
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
