@@ -210,3 +210,25 @@ def test_subject_swarm_counts_the_users_of_the_last_days_undecayed():
     # five users over the same days are a plate several colleagues happened to look up
     few = [dict(r, user_id=f"x{i % 5}", agency=agencies[i % 5 % 2]) for i, r in enumerate(swarm)]
     assert strength(run(few), "subject_swarm").max() < 0.5
+
+
+def test_personal_data_in_the_reason():
+    res = run([{"reason": "DOB 04/12/1988 per request"}, {"reason": "my ex-wife"}, {"reason": "1420 Oak Street"},
+               {"reason": "10851 VC stolen vehicle"}, {"reason": "inv"}])
+    assert strength(res, "personal_data_reason").tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]
+
+
+def test_nationwide_scope_against_the_users_own_reach():
+    local_user = [{"ts": t, "plate": f"L{i}", "networks_searched": 2} for i, t in enumerate(days(10))]
+    wide_user = [{"ts": t, "plate": f"W{i}", "networks_searched": 1500} for i, t in enumerate(days(10))]
+    reach_out = run(local_user + [{"ts": "2025-10-20T10:00:00Z", "plate": "X1", "networks_searched": 1500}])
+    as_usual = run(wide_user + [{"ts": "2025-10-20T10:00:00Z", "plate": "X1", "networks_searched": 1500}])
+    assert strength(reach_out, "nationwide_scope")[-1] == 1.0
+    assert strength(reach_out, "nationwide_scope")[:-1].max() == 0  # two networks is no nationwide search
+    assert strength(as_usual, "nationwide_scope")[-1] == 0  # an account that always searches wide is not reaching out
+
+
+def test_missing_case_number_and_vague_reason():
+    res = run([{"reason": "inv"}, {"reason": "armed robbery"}, {"reason": "inv", "case_number": "2025-0042"}, {"reason": ""}])
+    assert strength(res, "no_case_number").tolist() == [1.0, 1.0, 0.0, 1.0]
+    assert strength(res, "vague_reason").tolist() == [1.0, 0.0, 1.0, 1.0]

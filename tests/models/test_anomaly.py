@@ -51,3 +51,24 @@ print(model.anomaly(ctx).round(6).tolist(), "sklearn" in sys.modules)
     probe_ctx = pd.DataFrame({name: np.linspace(0, 1, 5) for name in MODEL_FEATURES})
     assert out.split("] ")[1].strip() == "False", "loading and scoring imported scikit-learn"
     assert out.split("] ")[0] + "]" == str(model.anomaly(probe_ctx).round(6).tolist())
+
+
+def test_the_detector_scores_the_model_only_where_a_pattern_fires():
+    from batches import REF, days, make_batch
+    from detector.engine import Detector
+    from detector.policy import load_policy
+    from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX
+
+    rng = np.random.default_rng(5)
+    ordinary = [{"ts": t, "user_id": f"u{rng.integers(20)}", "plate": f"P{rng.integers(300)}", "reason": "inv",
+                 "case_number": f"C{i}" if rng.random() < 0.7 else ""} for i, t in enumerate(days(400, step="1h"))]
+    model = AnomalyModel(random_state=0).fit(Detector(REF, load_policy("california")).features(make_batch(ordinary)))
+    stalking = [{"ts": t, "user_id": "u1", "plate": "EX1", "reason": "inv"} for t in days(10, start="2025-11-20T10:00:00Z")]
+    S = Detector(REF, load_policy("california"), model=model).process(make_batch(ordinary + stalking)).signals
+    pattern = S[:, [SIGNAL_INDEX[s] for s in PATTERN_SIGNALS]].max(axis=1) > 0
+    anomaly = S[:, SIGNAL_INDEX["model_anomaly"]]
+    assert pattern[-1]
+    assert (anomaly[~pattern] == 0).all()  # scored only where the fusion gives it weight
+    assert anomaly[-1] > 0.5  # the tenth unexplained lookup of one plate is unlike anything ordinary
+    without = Detector(REF, load_policy("california")).process(make_batch(ordinary + stalking)).signals
+    assert without[:, SIGNAL_INDEX["model_anomaly"]].max() == 0
