@@ -21,7 +21,7 @@ from detector.state import Keys, Vocab
 from detector.validate import InputError
 
 if TYPE_CHECKING:
-    from sklearn.neighbors import KDTree
+    from scipy.spatial import cKDTree
 
 EARTH_RADIUS_M = 6_371_008.8
 # Links that tie plates into one circle of people; employers link too many strangers.
@@ -210,12 +210,13 @@ class Reference:
         return Keys(plates.codes, values)
 
     @cached_property
-    def _site_tree(self) -> KDTree:
-        """Built at the first search with a place: most vendor exports have none (nor
-        scikit-learn's import cost, half a second, then)."""
-        from sklearn.neighbors import KDTree
+    def _site_tree(self) -> cKDTree:
+        """Built at the first search with a place: most vendor exports have none. SciPy's
+        tree, not scikit-learn's, whose import costs a second of the replay's process
+        (SciPy is loaded by numba already; scikit-learn only in the model's worker)."""
+        from scipy.spatial import cKDTree
 
-        return KDTree(_unit_vectors(self.sites["lat"].to_numpy(dtype=np.float64), self.sites["lon"].to_numpy(dtype=np.float64)))
+        return cKDTree(_unit_vectors(self.sites["lat"].to_numpy(dtype=np.float64), self.sites["lon"].to_numpy(dtype=np.float64)))
 
     def sites_near(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, priority: np.ndarray) -> np.ndarray:
         """For each point, the sensitive site whose circle overlaps the search circle, -1 for none.
@@ -233,7 +234,8 @@ class Reference:
         ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
         if not len(self.sites) or not len(ok):
             return site
-        chord, i = self._site_tree.query(_unit_vectors(lat[ok], lon[ok]), k=min(NEAREST_SITES, len(self.sites)))
+        nearest = list(range(1, min(NEAREST_SITES, len(self.sites)) + 1))  # a list: two-dimensional results even for one
+        chord, i = self._site_tree.query(_unit_vectors(lat[ok], lon[ok]), k=nearest)
         metres = 2 * np.arcsin(np.minimum(chord / 2, 1.0)) * EARTH_RADIUS_M  # each row nearest first
         hit = metres <= np.nan_to_num(radius_m[ok], nan=0.0)[:, None] + self.site_radius[i]
         best = np.argmax(np.where(hit, priority[i], -np.inf), axis=1)  # the first of the highest: nearest among equals

@@ -66,19 +66,21 @@ def test_an_error_in_the_worker_is_raised_here():
     assert grower._process is None
 
 
-def test_the_replay_process_never_imports_scikit_learn(tmp_path):
-    """The worker imports it: the replay of an export (which places no search on a map, so
-    needs no BallTree either) must not import it in its own process (see models.forked)."""
+@pytest.mark.parametrize("source", ["flock_network_audit.csv", "searches.csv"])
+def test_the_replay_process_never_imports_scikit_learn(tmp_path, source):
+    """The worker imports it: the replay of an export, or of canonical searches with places
+    near sensitive sites, must not import it in its own process (see models.forked)."""
     from synthetic import generate
 
     generate(days=7, seed=3, searches=6_000).write(tmp_path / "data")
     code = (
         "import sys\n"
         "from streams.replay import replay\n"
-        f"summary = replay({str(tmp_path / 'data' / 'flock_network_audit.csv')!r}, {str(tmp_path / 'out')!r}, progress=False, fork_fit=True)\n"
+        f"summary = replay({str(tmp_path / 'data' / source)!r}, {str(tmp_path / 'out')!r}, progress=False, fork_fit=True)\n"
         "assert summary.model.startswith('fitted'), summary.model\n"
-        "print('sklearn' in sys.modules)\n"
+        "print('sklearn' in sys.modules, 'scipy.spatial' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    # the canonical file's area searches are looked up in the sites' tree, the export's have no place
+    assert done.stdout.strip().splitlines()[-1] == f"False {source == 'searches.csv'}"
