@@ -27,6 +27,7 @@ from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SITE_WEIGHT, RuleParam
 from detector.schema import ts_ns
 from detector.scoring import Fusion
 from detector.state import Keys
+from detector.suppress import Suppressions
 
 UNKNOWN_USER = "<redacted>"
 # An on-behalf-of name that declares a federal agency the reference does not list.
@@ -70,15 +71,16 @@ def with_columns(frame: pd.DataFrame, new: dict[str, np.ndarray]) -> pd.DataFram
 
 
 class Detector:
-    """Stateful scorer. ``params`` and ``fusion`` are the tunable parts; ``model`` is optional."""
+    """Stateful scorer. ``params`` and ``fusion`` are the tunable parts; ``model`` and ``suppressions`` are optional."""
 
     def __init__(self, reference: Reference, policy: Policy, params: RuleParams | None = None,
-                 fusion: Fusion | None = None, model=None) -> None:
+                 fusion: Fusion | None = None, model=None, suppressions: Suppressions | None = None) -> None:
         self.reference = reference
         self.policy = policy
         self.params = params or RuleParams()
         self.fusion = fusion or Fusion()
         self.model = model
+        self.suppressions = suppressions or Suppressions()
         self.user_side = UserSide()
         self.target_side = TargetSide()
         self.alerter = Alerter(self.fusion.open_threshold)
@@ -96,7 +98,7 @@ class Detector:
         partial = np.unique(typed.codes[wild.to_numpy(dtype=bool)])
         plate = ref.resolve_partials(typed, partial)
         facts = ref.plate_facts(plate.values)
-        c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency")}
+        c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency", "case_number")}
         # the plate searched for, a partial plate resolved: what the feature state and episodes key on
         c["plate"] = batch["plate"].array if plate is typed else plate.strings()
         c["t"] = ts_ns(batch["ts"])
@@ -252,6 +254,7 @@ class Detector:
         if self.model is not None:
             pattern = S[:, [SIGNAL_INDEX[s] for s in PATTERN_SIGNALS]].max(axis=1)
             S[:, SIGNAL_INDEX["model_anomaly"]] = self.model.score_searches(ctx, pattern)
+        self.suppressions.apply(ctx, S)
         score, attr = self.fusion.score(S)
         return S, score, attr
 

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="trained anomaly model (alpr-watch train); default: fit one on the replayed data")
     p.add_argument("--no-model", action="store_true", help="score with rules only, no anomaly model")
     p.add_argument("--weights", help="signal weights learned from reviewers (alpr-watch feedback)")
+    p.add_argument("--suppressions", metavar="YAML",
+                   help="reviewers' suppression rules: scoped, expiring exceptions (see docs/detection.md)")
     p.add_argument("--scores-format", choices=["csv", "parquet"], default="csv", help="scores file format")
     p.add_argument("--store-searches", action="store_true",
                    help="keep every search in the store too, for the dashboard's evidence pages (slower: ~1 min per million on SQLite)")
@@ -46,12 +48,21 @@ def _replay(args: argparse.Namespace) -> int:
             fusion = Feedback.load(args.weights).fusion()
         except (OSError, ValueError) as exc:
             raise CliError(f"--weights {args.weights}: {exc}") from exc
+    suppressions = None
+    if args.suppressions:
+        from detector.suppress import load_suppressions
+
+        try:
+            suppressions = load_suppressions(args.suppressions)
+        except InputError as exc:
+            raise CliError(str(exc)) from exc
     try:
         summary = replay(args.dataset, args.out, store_url=args.store, policy=args.policy, fmt=args.fmt,
                          agency=args.agency, reference_dir=args.reference,
                          scores_name=f"scores.{args.scores_format}", progress=not args.no_progress,
                          model=args.model, retrospective=not args.no_model,
-                         store_searches=args.store_searches, report=args.report, fusion=fusion, fork_fit=True)
+                         store_searches=args.store_searches, report=args.report, fusion=fusion, fork_fit=True,
+                         suppressions=suppressions)
     except ValueError as exc:
         from models.persist import ModelMismatchError  # already imported if it was raised
 

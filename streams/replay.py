@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from detector.engine import BatchResult, Detector
     from detector.reference import Reference
     from detector.scoring import Fusion
+    from detector.suppress import Suppressions
     from models.anomaly import Grower
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class ReplaySummary:
     severities: Counter = field(default_factory=Counter)
     policy: str = ""
     model: str = ""
+    suppressions: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -75,6 +77,7 @@ class ReplaySummary:
             f"policy: {self.policy}",
             f"anomaly model: {self.model}",
             f"flagged searches: {self.flagged:,} ({share:.2%})  alerts: {self.alerts:,}" + (f" ({sev})" if sev else ""),
+            *self.suppressions,
             *[f"wrote {o}" for o in self.outputs],
         ]
 
@@ -83,7 +86,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
            fmt: str | None = None, agency: str | None = None, reference_dir: str | Path | None = None,
            scores_name: str = "scores.csv", progress: bool = True, model: str | Path | None = None,
            retrospective: bool = True, report: str | Path | None = None, fusion: Fusion | None = None,
-           store_searches: bool = False, fork_fit: bool = False) -> ReplaySummary:
+           store_searches: bool = False, fork_fit: bool = False, suppressions: Suppressions | None = None) -> ReplaySummary:
     """Score every search of ``dataset`` and write ``out/scores.*``, ``out/alerts.jsonl``, the store.
 
     Without ``model``, the anomaly model is first fitted on the replayed data itself
@@ -99,6 +102,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
     in a worker forked before the reading starts (``models.forked``): for a process that has
     just started, as the replay command's, whose GIL it spares scikit-learn's import; a
     process already holding much memory would pay for copying its pages as it writes them.
+    ``suppressions`` are reviewers' scoped, expiring rules (``detector.suppress``).
 
     The reading starts first (see the module docstring), but its errors and rejects
     come as before: a bad reference, policy, model or store is reported, and no
@@ -138,7 +142,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             summary.model = f"{model} (trained {bundle.training_range[0][:10]} to {bundle.training_range[1][:10]})"
         else:
             summary.model = "none"
-        detector = Detector(reference, pol, fusion=fusion, model=bundle)
+        detector = Detector(reference, pol, fusion=fusion, model=bundle, suppressions=suppressions)
         alerts: dict[str, dict] = {}
         dedup = Deduplicator()
         writer = ScoresWriter(out / scores_name)
@@ -177,6 +181,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
         store_mod.save_alerts(conn, records)
     engine.dispose()
     summary.alerts = len(records)
+    summary.suppressions = detector.suppressions.lines()
     summary.severities = Counter(r["severity"] for r in records)
     summary.outputs = [str(out / scores_name), str(out / "alerts.jsonl"), str(out / "rejects.csv"),
                        store_url or store_mod.default_url(out)]

@@ -35,6 +35,7 @@ from detector import store as store_mod
 from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import load_reference
+from detector.suppress import load_suppressions
 from detector.validate import Reject
 from streams.checkpoint import CheckpointStore, TaskCheckpoint
 from streams.kafka_io import KafkaSettings, Topics, ensure_topics
@@ -59,6 +60,7 @@ class StreamConfig:
     policy: str = "auto"
     model: str | None = None
     weights: str | None = None  # signal weights learned from reviewers (alpr-watch feedback)
+    suppressions: str | None = None  # reviewers' suppression rules (detector.suppress), as replay --suppressions
     exit_when_idle: float | None = None
     metrics_port: int | None = None
     commit_interval: float = 1.0  # seconds between checkpoints while busy (longer when encoding the state takes long; at once in a pause)
@@ -82,8 +84,9 @@ class StreamSummary:
                 f"alert updates: {self.alert_updates:,}  dead letters: {self.dead_letters:,}  checkpoints: {self.commits:,}"]
 
 
-def build_detector(reference_dir: str | None, policy: str, model: str | None, weights: str | None = None) -> Detector:
-    """The detector a replay of the same reference, policy, model and weights would build."""
+def build_detector(reference_dir: str | None, policy: str, model: str | None, weights: str | None = None,
+                   suppressions: str | None = None) -> Detector:
+    """The detector a replay of the same reference, policy, model, weights and suppression rules would build."""
     from streams.replay import home_state
 
     reference = load_reference(reference_dir)
@@ -97,7 +100,8 @@ def build_detector(reference_dir: str | None, policy: str, model: str | None, we
         from models.feedback import Feedback
 
         fusion = Feedback.load(weights).fusion()
-    return Detector(reference, load_policy(policy, home_state(reference)), fusion=fusion, model=bundle)
+    rules = load_suppressions(suppressions) if suppressions is not None else None
+    return Detector(reference, load_policy(policy, home_state(reference)), fusion=fusion, model=bundle, suppressions=rules)
 
 
 class _Delivered(NamedTuple):
@@ -214,7 +218,8 @@ class Stream:
         t = self.topics
         counts.update(ensure_topics(config.kafka, {t.by_target: n, t.episodes: n, t.alerts: n, t.dlq: n}))
         self.partitions = counts
-        self.stage = StageContext(build_detector(config.reference, config.policy, config.model, config.weights), self.topics, counts,
+        self.stage = StageContext(build_detector(config.reference, config.policy, config.model, config.weights,
+                                                  config.suppressions), self.topics, counts,
                                   self.metrics, self._dead_letter, config.idle_grace)
         self.producer = config.kafka.producer(client)
         self.sender = Sender(self.producer)

@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", default="auto", help="policy pack: auto, california, illinois, washington, generic, or a YAML path")
     p.add_argument("--model", help="trained anomaly model (alpr-watch train); default: rules only")
     p.add_argument("--weights", help="signal weights learned from reviewers (alpr-watch feedback), as replay --weights")
+    p.add_argument("--suppressions", metavar="YAML", help="reviewers' suppression rules, as replay --suppressions")
     p.add_argument("--exit-when-idle", type=float, metavar="SECONDS", help="stop after this long without messages")
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     p.add_argument("--commit-interval", type=float, default=1.0, metavar="SECONDS",
@@ -97,11 +98,19 @@ def _stream(args: argparse.Namespace) -> int:
             Feedback.load(args.weights)  # a bad file stops here, before the stream joins its group
         except (OSError, ValueError) as exc:
             raise CliError(f"--weights {args.weights}: {exc}") from exc
+    if args.suppressions:
+        from detector.suppress import load_suppressions
+
+        try:
+            load_suppressions(args.suppressions)  # as the weights: a bad file stops here
+        except InputError as exc:
+            raise CliError(str(exc)) from exc
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     config = StreamConfig(
         kafka=_settings(args), topic=args.topic, group=args.group, store_url=args.store, reference=args.reference,
-        policy=args.policy, model=args.model, weights=args.weights, exit_when_idle=args.exit_when_idle, metrics_port=args.metrics_port,
+        policy=args.policy, model=args.model, weights=args.weights, suppressions=args.suppressions,
+        exit_when_idle=args.exit_when_idle, metrics_port=args.metrics_port,
         commit_interval=args.commit_interval, idle_grace=args.idle_grace, partitions=args.partitions,
         max_poll_records=args.max_poll_records, log_interval=args.log_interval,
     )

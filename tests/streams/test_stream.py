@@ -50,6 +50,25 @@ def test_stream_gives_what_replay_gives(broker, small_dataset, tmp_path):
     engine.dispose()
 
 
+def test_stream_applies_suppression_rules_as_replay_does(broker, small_dataset, tmp_path):
+    import pandas as pd
+
+    searches = pd.read_csv(small_dataset["data"] / "searches.csv", dtype=str, keep_default_na=False)
+    last = pd.Timestamp(searches["ts"].max()).strftime("%Y-%m-%d")
+    busiest = searches["agency"].value_counts().index[0]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"suppressions:\n  - {{id: busy, reason: test, agency: {busiest!r}, signals: all, expires: {last}}}\n")
+    replayed = cli("replay", str(small_dataset["data"]), "--out", str(tmp_path / "replay"), "--no-model", "--no-progress",
+                   "--suppressions", str(rules))
+    assert "suppression rule busy: " in replayed.stdout and "suppression rule busy: 0 " not in replayed.stdout
+    produce(broker, small_dataset["data"], topic="alpr.ruled")
+    url = f"sqlite:///{tmp_path / 'stream.sqlite'}"
+    proc = start_stream(broker.bootstrap, url, small_dataset["data"], "--exit-when-idle", "3", "--suppressions", str(rules),
+                        topic="alpr.ruled", group="ruled", log=tmp_path / "log")
+    assert wait(proc, 180) == 0, (tmp_path / "log").read_text()[-3000:]
+    export_and_compare(url, tmp_path / "replay", tmp_path / "out")
+
+
 @pytest.mark.postgres
 def test_two_instances_on_postgres_split_partitions_and_agree_with_replay(broker, small_dataset, pg_url, tmp_path):
     produce(broker, small_dataset["data"])

@@ -12,6 +12,7 @@ from detector.engine import Detector
 from detector.features import TargetSide, UserSide
 from detector.policy import load_policy
 from detector.reference import Reference
+from detector.rules import SIGNAL_INDEX
 from streams.checkpoint import alerter_state, decode_state, encode_state, load_alerter
 from detector.validate import RejectCounter, canonicalize
 from streams.merge import END, NO_WM, SOURCE, Merger, Packet, decode_packet, encode_packet, packets
@@ -314,3 +315,16 @@ def test_stream_detector_scores_with_reviewer_weights_as_replay_does(tmp_path):
     assert weighted.fusion.weights != plain.fusion.weights
     stalking = make_batch([{"ts": f"2025-10-{d:02d}T10:00:00Z", "plate": "EX1", "reason": "inv"} for d in range(1, 11)])
     assert weighted.process(stalking).scores["score"].max() < plain.process(stalking).scores["score"].max()
+
+
+def test_stream_detector_applies_suppression_rules_as_replay_does(tmp_path):
+    from streams.stream import build_detector
+
+    path = tmp_path / "rules.yaml"
+    path.write_text("suppressions:\n  - {id: assigned, reason: watch order W-3, plate: EX1, signals: [repeat_plate], expires: 2025-12-31}\n")
+    ruled = build_detector(None, "california", None, suppressions=str(path))
+    plain = build_detector(None, "california", None)
+    stalking = [{"ts": f"2025-10-{d:02d}T10:00:00Z", "plate": "EX1", "reason": "inv"} for d in range(1, 11)]
+    assert plain.process(make_batch(stalking)).signals[:, SIGNAL_INDEX["repeat_plate"]].max() > 0.9
+    assert ruled.process(make_batch(stalking)).signals[:, SIGNAL_INDEX["repeat_plate"]].max() == 0
+    assert ruled.suppressions.hits["assigned"] == 10

@@ -1,0 +1,150 @@
+"""Suppression rules: a reviewer's scoped, expiring "this pattern is known and justified".
+
+Some patterns are: a patrol beat that passes a clinic every day, an operation under one
+case number, an officer assigned to watch one car. A rule names what it covers (a user,
+an agency, a plate, a site or a case number: at least one, so that no rule blinds the
+tool to a signal everywhere), which signals it silences there, why, and until when. Every
+rule expires, at most ``MAX_DAYS`` after it starts, so that a justification is looked at
+again rather than kept for good. Rules act on event time (the search's ``ts``): a replay
+and a stream apply them alike, and a replay of last year's log applies last year's rules.
+
+A rules file (YAML)::
+
+    suppressions:
+      - id: beat-7-clinic
+        reason: Beat 7 patrols pass the clinic daily (approved, IA-2025-118)
+        agency: Town PD
+        site_id: clinic-12
+        signals: [sensitive_site]
+        starts: 2025-10-01
+        expires: 2025-12-31      # a date covers that whole day (UTC)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from detector.rules import SIGNAL_INDEX
+from detector.schema import normalize_plates
+from detector.validate import InputError
+
+# What a rule can be scoped by: columns of the detector's per-search context.
+SCOPES = ("user_id", "agency", "plate", "site_id", "case_number")
+FIELDS = ("id", "reason", "signals", "starts", "expires", *SCOPES)
+MAX_DAYS = 366
+NS_DAY = 86_400_000_000_000
+
+
+@dataclass(frozen=True)
+class SuppressionRule:
+    """Silence ``signals`` on the searches that match every ``scope`` value, from ``starts_ns`` until ``expires_ns``."""
+
+    rule_id: str
+    reason: str
+    signals: tuple[str, ...]
+    scope: tuple[tuple[str, str], ...]
+    starts_ns: int
+    expires_ns: int
+
+    def matches(self, ctx: pd.DataFrame) -> np.ndarray:
+        t = ctx["t"].to_numpy()
+        hit = (t >= self.starts_ns) & (t < self.expires_ns)
+        for name, value in self.scope:
+            if not hit.any():
+                break
+            hit &= (ctx[name] == value).to_numpy(dtype=bool)
+        return hit
+
+
+@dataclass
+class Suppressions:
+    """The rules in force, and how many searches each has touched so far."""
+
+    rules: list[SuppressionRule] = field(default_factory=list)
+    hits: Counter = field(default_factory=Counter)
+
+    def apply(self, ctx: pd.DataFrame, S: np.ndarray) -> None:
+        """Zero the strengths each rule silences on the searches it covers (``S``: rows of ``ctx``)."""
+        for rule in self.rules:
+            rows = np.flatnonzero(rule.matches(ctx))
+            if len(rows):
+                S[np.ix_(rows, [SIGNAL_INDEX[s] for s in rule.signals])] = 0.0
+                self.hits[rule.rule_id] += len(rows)
+
+    def lines(self) -> list[str]:
+        """What the rules did, for a run's summary."""
+        return [f"suppression rule {r.rule_id}: {self.hits[r.rule_id]:,} searches ({', '.join(r.signals)}; {r.reason})"
+                for r in self.rules]
+
+
+def load_suppressions(path: str | Path) -> Suppressions:
+    """The rules of a YAML file; every mistake is an ``InputError`` naming the file, the rule and the field."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the suppression rules ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+    entries = doc.get("suppressions") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: expected a list under 'suppressions:'")
+    rules, seen = [], set()
+    for n, entry in enumerate(entries, 1):
+        rule = _rule(entry, f"{path}: rule {n}")
+        if rule.rule_id in seen:
+            raise InputError(f"{path}: rule {n}: field 'id': {rule.rule_id!r} is used by an earlier rule")
+        seen.add(rule.rule_id)
+        rules.append(rule)
+    return Suppressions(rules)
+
+
+def _rule(entry: object, where: str) -> SuppressionRule:
+    if not isinstance(entry, dict):
+        raise InputError(f"{where}: expected a mapping of {', '.join(FIELDS)}")
+    unknown = sorted(set(map(str, entry)) - set(FIELDS))
+    if unknown:
+        raise InputError(f"{where}: unknown field(s) {', '.join(unknown)}; a rule has {', '.join(FIELDS)}")
+    for name in ("id", "reason", "signals", "expires"):
+        if entry.get(name) in (None, "", []):
+            raise InputError(f"{where}: field {name!r} is required")
+    where = f"{where} ({entry['id']})"
+    signals = entry["signals"] if isinstance(entry["signals"], list) else [entry["signals"]]
+    bad = [str(s) for s in signals if s not in SIGNAL_INDEX and s != "all"]
+    if bad:
+        raise InputError(f"{where}: field 'signals': unknown signal(s) {', '.join(bad)}; "
+                         f"use 'all' or names of {', '.join(SIGNAL_INDEX)}")
+    scope = {name: str(entry[name]).strip() for name in SCOPES if str(entry.get(name) or "").strip()}
+    if not scope:
+        raise InputError(f"{where}: no scope: give at least one of {', '.join(SCOPES)} (a signal is not silenced everywhere)")
+    if "plate" in scope:
+        scope["plate"] = str(normalize_plates(pd.Series([scope["plate"]])).iloc[0])
+    starts = _instant(entry.get("starts"), f"{where}: field 'starts'", end_of_day=False) if entry.get("starts") else None
+    expires = _instant(entry["expires"], f"{where}: field 'expires'", end_of_day=True)
+    if starts is not None and expires <= starts:
+        raise InputError(f"{where}: field 'expires' is not after 'starts'")
+    # a rule without a start runs from the longest it may last before its expiry
+    starts = expires - MAX_DAYS * NS_DAY if starts is None else starts
+    if expires - starts > MAX_DAYS * NS_DAY:
+        raise InputError(f"{where}: field 'expires': a rule lasts at most {MAX_DAYS} days; renew it when it runs out")
+    names = tuple(SIGNAL_INDEX) if "all" in signals else tuple(dict.fromkeys(map(str, signals)))
+    return SuppressionRule(str(entry["id"]), str(entry["reason"]), names, tuple(scope.items()), starts, expires)
+
+
+def _instant(value: object, where: str, end_of_day: bool) -> int:
+    """Nanoseconds UTC of a date (its start, or with ``end_of_day`` its end) or of a timestamp."""
+    text = str(value).strip()
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError as exc:
+        raise InputError(f"{where}: expected a date (2025-12-31) or an ISO timestamp, got {text!r}") from exc
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    if end_of_day and len(text) == 10:
+        ts += pd.Timedelta(days=1)
+    return int(ts.value)

@@ -1,0 +1,113 @@
+"""Suppression rules: scoped to what they name, in force only between their start and expiry."""
+
+import textwrap
+
+import pytest
+
+from batches import REF, days, make_batch
+from detector.cli import main
+from detector.engine import Detector
+from detector.policy import load_policy
+from detector.rules import SIGNAL_INDEX
+from detector.suppress import load_suppressions
+from detector.validate import InputError
+
+CLINIC = {"search_type": "area", "lat": 37.77, "lon": -122.42, "radius_m": 100, "plate": ""}
+
+
+def rules(tmp_path, text):
+    path = tmp_path / "rules.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def strengths(rows, suppressions=None, signal="sensitive_site"):
+    det = Detector(REF, load_policy("california"), suppressions=suppressions)
+    return det.process(make_batch(rows)).signals[:, SIGNAL_INDEX[signal]], det
+
+
+def test_a_rule_silences_its_signals_for_its_scope_only(tmp_path):
+    rows = [dict(CLINIC, ts=t, user_id=u) for t in days(5) for u in ("u1", "u2")]
+    suppressions = load_suppressions(rules(tmp_path, """
+        suppressions:
+          - id: beat-7
+            reason: beat 7 patrols pass the clinic
+            user_id: u1
+            agency: Town PD
+            signals: [sensitive_site]
+            expires: 2025-12-31
+    """))
+    plain, _ = strengths(rows)
+    ruled, det = strengths(rows, suppressions)
+    u1 = [i for i, r in enumerate(rows) if r["user_id"] == "u1"]
+    u2 = [i for i, r in enumerate(rows) if r["user_id"] == "u2"]
+    assert plain[u1].max() > 0.9 and plain[u2].max() > 0.9
+    assert ruled[u1].max() == 0
+    assert ruled[u2].tolist() == plain[u2].tolist()
+    assert det.suppressions.hits["beat-7"] == len(u1)
+    assert det.suppressions.lines() == [f"suppression rule beat-7: {len(u1)} searches (sensitive_site; beat 7 patrols pass the clinic)"]
+
+
+def test_a_rule_is_in_force_from_its_start_until_the_end_of_its_expiry_day(tmp_path):
+    rows = [dict(CLINIC, ts=t) for t in days(10, start="2025-10-01T10:00:00Z")]  # 1 to 10 October
+    suppressions = load_suppressions(rules(tmp_path, """
+        suppressions:
+          - {id: r, reason: approved, agency: Town PD, signals: [sensitive_site], starts: 2025-10-03, expires: 2025-10-05}
+    """))
+    plain, _ = strengths(rows)
+    ruled, _ = strengths(rows, suppressions)
+    silenced = [i for i in range(10) if ruled[i] != plain[i]]
+    assert silenced == [i for i in (2, 3, 4) if plain[i] > 0]  # the 3rd, 4th and 5th of October
+    assert ruled[5:].tolist() == plain[5:].tolist()
+
+
+def test_plate_and_case_scopes_and_all_signals(tmp_path):
+    stalk = [{"ts": t, "plate": "EX1", "reason": "inv", "case_number": "OP-7" if i % 2 else ""} for i, t in enumerate(days(12))]
+    by_plate = load_suppressions(rules(tmp_path, """
+        suppressions:
+          - {id: p, reason: assigned, plate: "ex-1", signals: all, expires: 2026-01-31}
+    """))
+    by_case = load_suppressions(rules(tmp_path, """
+        suppressions:
+          - {id: c, reason: sanctioned operation, case_number: OP-7, signals: [repeat_plate], expires: 2026-01-31}
+    """))
+    plain, _ = strengths(stalk, signal="repeat_plate")
+    det = Detector(REF, load_policy("california"), suppressions=by_plate)
+    assert det.process(make_batch(stalk)).signals.max() == 0  # every signal, on the normalised plate
+    case, _ = strengths(stalk, by_case, signal="repeat_plate")
+    assert case[1::2].max() == 0 and case[0::2].tolist() == plain[0::2].tolist()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("suppressions:\n  - {id: a, reason: r, agency: X, signals: [sensitive_site]}\n", "rule 1: field 'expires' is required"),
+    ("suppressions:\n  - {id: a, reason: r, agency: X, signals: [loud], expires: 2025-12-31}\n", "rule 1 (a): field 'signals': unknown signal(s) loud"),
+    ("suppressions:\n  - {id: a, reason: r, signals: all, expires: 2025-12-31}\n", "rule 1 (a): no scope"),
+    ("suppressions:\n  - {id: a, reason: r, agency: X, signals: all, starts: 2025-01-01, expires: 2026-06-30}\n",
+     "rule 1 (a): field 'expires': a rule lasts at most 366 days"),
+    ("suppressions:\n  - {id: a, reason: r, agency: X, signals: all, expires: soon}\n", "rule 1 (a): field 'expires': expected a date"),
+    ("suppressions:\n  - {id: a, reason: r, agency: X, signals: all, expires: 2025-12-31, until: x}\n", "rule 1: unknown field(s) until"),
+    ("suppressions:\n  - {id: a, reason: r, agency: X, signals: all, expires: 2025-12-31}\n"
+     "  - {id: a, reason: r, agency: Y, signals: all, expires: 2025-12-31}\n", "rule 2: field 'id': 'a' is used by an earlier rule"),
+    ("rules: []\n", "expected a list under 'suppressions:'"),
+])
+def test_a_bad_rule_is_named_with_its_file_number_and_field(tmp_path, text, message):
+    path = rules(tmp_path, text)
+    with pytest.raises(InputError) as err:
+        load_suppressions(path)
+    assert str(err.value).startswith(str(path)) and message in str(err.value)
+
+
+def test_replay_applies_the_rules_and_reports_them(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    make_batch([dict(CLINIC, ts=t) for t in days(6)]).to_csv(data / "searches.csv", index=False)
+    REF.sites.to_csv(data / "sites.csv", index=False)
+    assert main(["replay", str(data), "--out", str(tmp_path / "plain"), "--no-model", "--no-progress"]) == 0
+    assert (tmp_path / "plain" / "alerts.jsonl").read_text() != ""  # without the rule, the clinic searches alert
+    good = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, agency: Town PD, signals: [sensitive_site], expires: 2025-12-31}\n")
+    assert main(["replay", str(data), "--out", str(tmp_path / "out"), "--no-model", "--no-progress", "--suppressions", str(good)]) == 0
+    assert "suppression rule beat: 6 searches (sensitive_site; patrol)" in capsys.readouterr().out
+    assert (tmp_path / "out" / "alerts.jsonl").read_text() == ""
+    bad = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, signals: all, expires: 2025-12-31}\n")
+    assert main(["replay", str(data), "--out", str(tmp_path / "out2"), "--suppressions", str(bad)]) == 2
+    assert "rules.yaml: rule 1 (beat): no scope" in capsys.readouterr().err
