@@ -80,6 +80,7 @@ class RunInfo:
     rejected: int = 0
     duplicates: int = 0
     model: str = ""
+    suppressions: list[str] = field(default_factory=list)  # what each suppression rule silenced (``Suppressions.lines``)
     outputs: list[str] = field(default_factory=list)
 
 

@@ -189,7 +189,8 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
         from detector.report import RunInfo
 
         run = RunInfo(source=dataset.name, agency=agency, scored=summary.scored, rejected=summary.rejected,
-                      duplicates=summary.duplicates, model=summary.model, outputs=[scores_name, "alerts.jsonl", "rejects.csv"])
+                      duplicates=summary.duplicates, model=summary.model, suppressions=summary.suppressions,
+                      outputs=[scores_name, "alerts.jsonl", "rejects.csv"])
         summary.outputs.append(str(builder.write(report, records, run)))
     return summary
 

@@ -105,8 +105,11 @@ def test_replay_applies_the_rules_and_reports_them(tmp_path, capsys):
     assert main(["replay", str(data), "--out", str(tmp_path / "plain"), "--no-model", "--no-progress"]) == 0
     assert (tmp_path / "plain" / "alerts.jsonl").read_text() != ""  # without the rule, the clinic searches alert
     good = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, agency: Town PD, signals: [sensitive_site], expires: 2025-12-31}\n")
-    assert main(["replay", str(data), "--out", str(tmp_path / "out"), "--no-model", "--no-progress", "--suppressions", str(good)]) == 0
+    report = tmp_path / "report.html"
+    assert main(["replay", str(data), "--out", str(tmp_path / "out"), "--no-model", "--no-progress", "--suppressions", str(good),
+                 "--report", str(report)]) == 0
     assert "suppression rule beat: 6 searches (sensitive_site; patrol)" in capsys.readouterr().out
+    assert "Suppression rules applied" in report.read_text() and "suppression rule beat: 6 searches" in report.read_text()
     assert (tmp_path / "out" / "alerts.jsonl").read_text() == ""
     bad = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, signals: all, expires: 2025-12-31}\n")
     assert main(["replay", str(data), "--out", str(tmp_path / "out2"), "--suppressions", str(bad)]) == 2
