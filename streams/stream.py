@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -78,10 +78,12 @@ class StreamSummary:
     alert_updates: int = 0
     dead_letters: int = 0
     commits: int = 0
+    suppressions: list[str] = field(default_factory=list)  # what each suppression rule silenced in this instance
 
     def lines(self) -> list[str]:
         return [f"messages consumed: {self.records:,}  searches scored: {self.scored:,}  "
-                f"alert updates: {self.alert_updates:,}  dead letters: {self.dead_letters:,}  checkpoints: {self.commits:,}"]
+                f"alert updates: {self.alert_updates:,}  dead letters: {self.dead_letters:,}  checkpoints: {self.commits:,}",
+                *self.suppressions]
 
 
 def build_detector(reference_dir: str | None, policy: str, model: str | None, weights: str | None = None,
@@ -346,6 +348,7 @@ class Stream:
         self.summary.scored = int(m.total(m.searches))
         self.summary.alert_updates = int(m.total(m.alerts))
         self.summary.dead_letters = int(m.total(m.dlq))
+        self.summary.suppressions = self.stage.detector.suppressions.lines()
         return self.summary
 
     def _poll(self) -> dict[TopicPartition, list]:

@@ -66,6 +66,8 @@ def test_stream_applies_suppression_rules_as_replay_does(broker, small_dataset, 
     proc = start_stream(broker.bootstrap, url, small_dataset["data"], "--exit-when-idle", "3", "--suppressions", str(rules),
                         topic="alpr.ruled", group="ruled", log=tmp_path / "log")
     assert wait(proc, 180) == 0, (tmp_path / "log").read_text()[-3000:]
+    touched = replayed.stdout.split("suppression rule busy: ")[1].split(" searches")[0]
+    assert f"suppression rule busy: {touched} searches" in (tmp_path / "log").read_text()
     export_and_compare(url, tmp_path / "replay", tmp_path / "out")
 
 
