@@ -19,7 +19,7 @@ from detector.store import access_log
 
 ACTIONS = (
     "login", "login_failed", "logout", "view_queue", "view_alert", "view_user", "view_overview", "view_access_log",
-    "reveal", "assign", "disposition", "export",
+    "reveal", "assign", "disposition", "export", "suppress", "revoke",
 )
 
 

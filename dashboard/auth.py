@@ -23,7 +23,8 @@ ROLES = ("reviewer", "supervisor", "auditor")
 # The auditor checks the unit's work: it may read and reveal (logged), never decide or hand out files.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "reviewer": frozenset({"view", "reveal", "assign", "dispose", "export"}),
-    "supervisor": frozenset({"view", "reveal", "assign", "dispose", "export", "access_log"}),
+    # silencing a signal for weeks weighs more than deciding one alert: supervisors only
+    "supervisor": frozenset({"view", "reveal", "assign", "dispose", "export", "access_log", "suppress"}),
     "auditor": frozenset({"view", "reveal"}),
 }
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}$")

@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from detector.store import DISPOSITIONS, alerts, dispositions, searches
+from detector.store import DISPOSITIONS, alerts, dispositions, searches, suppressions
 
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("open", *DISPOSITIONS)
@@ -166,6 +166,23 @@ def user_alerts(conn: Connection, user_id: str, agency: str) -> pd.DataFrame:
     return _frame(conn.execute(query).mappings().all(),
                   ["alert_id", "severity", "score", "status", "assignee", "pattern", "first_ts", "last_ts", "n_searches"],
                   ("first_ts", "last_ts"))
+
+
+SUPPRESSION_COLUMNS = ("rule_id", "signals", "site_id", "case_number", "starts", "expires", "reason", "created_by",
+                       "created_at", "revoked_by", "revoked_at", "alert_id")
+
+
+def suppressions_of(conn: Connection, user_id: str, agency: str) -> pd.DataFrame:
+    """The suppression rules written for an account, newest first, revoked ones included."""
+    rows = conn.execute(sa.select(suppressions).order_by(suppressions.c.created_at.desc())).mappings().all()
+    out = []
+    for row in rows:
+        rule = json.loads(row["rule"])
+        if rule.get("user_id", "") == user_id and rule.get("agency", "") == agency:
+            out.append({**{k: rule.get(k, "") for k in ("site_id", "case_number", "starts", "expires", "reason")},
+                        "signals": ", ".join(rule["signals"]), **{k: row[k] for k in ("rule_id", "created_by", "created_at",
+                                                                                       "revoked_by", "revoked_at", "alert_id")}})
+    return _frame(out, SUPPRESSION_COLUMNS, ("created_at", "revoked_at"))
 
 
 def dispositions_of(conn: Connection, alert_ids: Sequence[str]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Review decisions: assigning an alert and recording a disposition.
+"""Review decisions: assigning an alert, recording a disposition, suppressing a known pattern.
 
 Each change, its effect on the alert and its access-log entry commit in one
 transaction, so the queue, the feedback layer and the audit trail never disagree.
@@ -7,7 +7,8 @@ transaction, so the queue, the feedback layer and the audit trail never disagree
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import uuid
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -15,6 +16,8 @@ from sqlalchemy.engine import Engine
 from dashboard import audit
 from dashboard.auth import Viewer, require
 from detector.store import DISPOSITIONS, alerts, dispositions
+from detector.suppress import SuppressionRule, parse_rule, revoke_rule, save_rule
+from detector.validate import InputError
 
 
 class ReviewError(Exception):
@@ -55,3 +58,41 @@ def dispose(engine: Engine, viewer: Viewer, alert_id: str, disposition: str, not
                                                   reviewer=viewer.username, created_at=now))
         conn.execute(alerts.update().where(alerts.c.alert_id == alert_id).values(status=disposition, updated_at=now))
         audit.record(conn, viewer, "disposition", alert_id, f"{disposition}: {note}")
+
+
+def suppress(engine: Engine, viewer: Viewer, alert_id: str, signals: list[str], expires: date, reason: str,
+             scope: dict[str, str]) -> SuppressionRule:
+    """Write a suppression rule from an alert: its account, and whatever else ``scope`` narrows it to.
+
+    The rule covers the alert's account (user id and agency) and starts now; replays and
+    streams on this store apply it from their next start (``detector.suppress``).
+    """
+    require(viewer, "suppress")
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("a suppression needs a reason saying why the pattern is justified")
+    with engine.begin() as conn:
+        users = _alert_users(conn, alert_id)
+        if viewer.username in users:
+            raise ReviewError("this alert is about your own account: another supervisor has to decide it")
+        record = json.loads(conn.execute(sa.select(alerts.c.record).where(alerts.c.alert_id == alert_id)).scalar_one())
+        entry = {"id": f"dash-{uuid.uuid4().hex[:12]}", "reason": reason, "signals": signals,
+                 "starts": datetime.now(timezone.utc).isoformat(), "expires": expires.isoformat(),
+                 "user_id": record["user_id"], "agency": record["agency"], **{k: v for k, v in scope.items() if v.strip()}}
+        try:
+            rule = parse_rule(entry, "suppression")
+        except InputError as exc:
+            raise ReviewError(str(exc).removeprefix("suppression: ").removeprefix(f"suppression ({entry['id']}): ")) from exc
+        save_rule(conn, rule, viewer.username, alert_id)
+        audit.record(conn, viewer, "suppress", alert_id,
+                     f"{rule.rule_id}: {', '.join(rule.signals)} until {expires.isoformat()}: {reason}")
+    return rule
+
+
+def revoke(engine: Engine, viewer: Viewer, rule_id: str) -> None:
+    """End a suppression rule now; it stays in the store, marked with who revoked it and when."""
+    require(viewer, "suppress")
+    with engine.begin() as conn:
+        if not revoke_rule(conn, rule_id, viewer.username):
+            raise ReviewError(f"no suppression rule {rule_id} in force")
+        audit.record(conn, viewer, "revoke", None, rule_id)

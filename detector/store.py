@@ -91,6 +91,19 @@ access_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
 )
 
+# Suppression rules a supervisor wrote in the dashboard (``detector.suppress``): never deleted,
+# only revoked, so that what silenced a signal when stays on the record.
+suppressions = sa.Table(
+    "suppressions", metadata,
+    sa.Column("rule_id", sa.String(64), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),  # the rule as its rules-file entry, JSON
+    sa.Column("alert_id", sa.String(64), nullable=True),  # the alert it was written from
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_by", sa.String(255), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
 
 # The searches behind the alerts, with the context a reviewer needs around them (the
 # user's timeline, other users of the same plates): spec section 1 columns, missing = NULL.
@@ -149,8 +162,12 @@ def _v3(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _v4(conn: Connection) -> None:
+    suppressions.create(conn, checkfirst=True)
+
+
 # Ordered migrations: index + 1 is the version each one brings the store to.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
 
 
 def normalize_url(url: str) -> str:

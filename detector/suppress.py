@@ -22,16 +22,20 @@ A rules file (YAML)::
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 import yaml
 
 from detector.rules import SIGNAL_INDEX
 from detector.schema import normalize_plates
+from detector.store import suppressions as rules_table
 from detector.validate import InputError
 
 # What a rule can be scoped by: columns of the detector's per-search context.
@@ -52,6 +56,13 @@ class SuppressionRule:
     starts_ns: int
     expires_ns: int
 
+    def entry(self) -> dict:
+        """The rule as an entry of a rules file (instants as UTC timestamps): ``parse_rule`` reads it back."""
+        out = {"id": self.rule_id, "reason": self.reason, "signals": list(self.signals), **dict(self.scope)}
+        for name, ns in (("starts", self.starts_ns), ("expires", self.expires_ns)):
+            out[name] = pd.Timestamp(ns, tz="UTC").isoformat()
+        return out
+
     def matches(self, ctx: pd.DataFrame) -> np.ndarray:
         t = ctx["t"].to_numpy()
         hit = (t >= self.starts_ns) & (t < self.expires_ns)
@@ -68,6 +79,14 @@ class Suppressions:
 
     rules: list[SuppressionRule] = field(default_factory=list)
     hits: Counter = field(default_factory=Counter)
+
+    def add(self, rules: list[SuppressionRule]) -> None:
+        """More rules (the store's beside a file's); an id both use is refused, so that counts stay apart."""
+        taken = {r.rule_id for r in self.rules}
+        clash = [r.rule_id for r in rules if r.rule_id in taken]
+        if clash:
+            raise InputError(f"suppression rule id(s) {', '.join(clash)} used both in the rules file and in the store")
+        self.rules.extend(rules)
 
     def apply(self, ctx: pd.DataFrame, S: np.ndarray) -> None:
         """Zero the strengths each rule silences on the searches it covers (``S``: rows of ``ctx``)."""
@@ -97,7 +116,7 @@ def load_suppressions(path: str | Path) -> Suppressions:
         raise InputError(f"{path}: expected a list under 'suppressions:'")
     rules, seen = [], set()
     for n, entry in enumerate(entries, 1):
-        rule = _rule(entry, f"{path}: rule {n}")
+        rule = parse_rule(entry, f"{path}: rule {n}")
         if rule.rule_id in seen:
             raise InputError(f"{path}: rule {n}: field 'id': {rule.rule_id!r} is used by an earlier rule")
         seen.add(rule.rule_id)
@@ -105,7 +124,8 @@ def load_suppressions(path: str | Path) -> Suppressions:
     return Suppressions(rules)
 
 
-def _rule(entry: object, where: str) -> SuppressionRule:
+def parse_rule(entry: object, where: str) -> SuppressionRule:
+    """A rule from a rules-file entry; ``where`` starts each error message (a file and rule number, a form)."""
     if not isinstance(entry, dict):
         raise InputError(f"{where}: expected a mapping of {', '.join(FIELDS)}")
     unknown = sorted(set(map(str, entry)) - set(FIELDS))
@@ -148,3 +168,33 @@ def _instant(value: object, where: str, end_of_day: bool) -> int:
     if end_of_day and len(text) == 10:
         ts += pd.Timedelta(days=1)
     return int(ts.value)
+
+
+def save_rule(conn: sa.Connection, rule: SuppressionRule, created_by: str, alert_id: str | None = None) -> None:
+    """Keep a rule written in the dashboard in the store, where replays and streams on that store read it."""
+    conn.execute(rules_table.insert().values(rule_id=rule.rule_id, rule=json.dumps(rule.entry()), alert_id=alert_id,
+                                             created_by=created_by, created_at=datetime.now(timezone.utc)))
+
+
+def revoke_rule(conn: sa.Connection, rule_id: str, revoked_by: str) -> bool:
+    """End a stored rule now (it stays on the record); whether there was such a rule in force."""
+    done = conn.execute(rules_table.update().where(rules_table.c.rule_id == rule_id, rules_table.c.revoked_at.is_(None))
+                        .values(revoked_by=revoked_by, revoked_at=datetime.now(timezone.utc)))
+    return done.rowcount == 1
+
+
+def stored_rules(conn: sa.Connection) -> list[SuppressionRule]:
+    """The store's rules, each in force until its expiry or its revocation, whichever came first
+    (a replay of the time before a revocation still applies the rule then in force)."""
+    rows = conn.execute(sa.select(rules_table.c.rule_id, rules_table.c.rule, rules_table.c.revoked_at)
+                        .order_by(rules_table.c.created_at, rules_table.c.rule_id)).all()
+    rules = []
+    for rule_id, text, revoked_at in rows:
+        rule = parse_rule(json.loads(text), f"store: suppression rule {rule_id}")
+        if revoked_at is not None:
+            ended = pd.Timestamp(revoked_at)
+            ended = ended.tz_localize("UTC") if ended.tzinfo is None else ended  # SQLite hands back naive UTC
+            rule = replace(rule, expires_ns=min(rule.expires_ns, int(ended.value)))
+        if rule.expires_ns > rule.starts_ns:
+            rules.append(rule)
+    return rules

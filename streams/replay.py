@@ -127,6 +127,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             from detector.output import ScoresWriter, write_alerts
             from detector.policy import load_policy
             from detector.reference import load_reference
+            from detector.suppress import stored_rules
             from detector.validate import Deduplicator, RejectFile
             from models.persist import load_model
 
@@ -152,6 +153,8 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
 
             builder = ReportBuilder(reference, pol)
         engine = store_mod.open_store(store_url or store_mod.default_url(out))
+        with engine.connect() as conn:  # rules supervisors wrote in the dashboard of this store
+            detector.suppressions.add(stored_rules(conn))
 
         def on_result(batch: pd.DataFrame, result: BatchResult) -> None:
             writer.write(result.scores)

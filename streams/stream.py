@@ -35,7 +35,7 @@ from detector import store as store_mod
 from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import load_reference
-from detector.suppress import load_suppressions
+from detector.suppress import load_suppressions, stored_rules
 from detector.validate import Reject
 from streams.checkpoint import CheckpointStore, TaskCheckpoint
 from streams.kafka_io import KafkaSettings, Topics, ensure_topics
@@ -223,6 +223,8 @@ class Stream:
         self.stage = StageContext(build_detector(config.reference, config.policy, config.model, config.weights,
                                                   config.suppressions), self.topics, counts,
                                   self.metrics, self._dead_letter, config.idle_grace)
+        with self.engine.connect() as conn:  # rules supervisors wrote in the dashboard; a restart takes up new ones
+            self.stage.detector.suppressions.add(stored_rules(conn))
         self.producer = config.kafka.producer(client)
         self.sender = Sender(self.producer)
         self.consumer = config.kafka.consumer(config.group, client)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import casefile, charts, maps, review, session
+from dashboard import casefile, charts, maps, queries, review, session
 from dashboard.baseline import BASELINE_DAYS
+from detector.rules import SIGNALS
 from detector.store import DISPOSITIONS
 
 viewer = session.viewer()
@@ -93,6 +95,41 @@ with right:
                      column_config=session.time_columns("created_at"))
     else:
         st.caption("No disposition yet.")
+    if viewer.can("suppress"):
+        with st.expander("Suppress this pattern", icon=":material/notifications_off:"):
+            st.caption("For a pattern that is known and justified: silence signals on this account's searches "
+                       "until a date. Replays and streams on this store apply it from their next start; "
+                       "the rule stays on the record, and can be revoked.")
+            with st.form("suppress", clear_on_submit=True):
+                chosen = st.multiselect("Signals", list(SIGNALS), default=[s["name"] for s in r["signals"]][:1])
+                c1, c2 = st.columns(2)
+                site = c1.text_input("Only near site (id)", placeholder="any site")
+                case_no = c2.text_input("Only under case number", placeholder="any case")
+                today = date.today()
+                until = st.date_input("Until", value=today + timedelta(days=90), min_value=today,
+                                      max_value=today + timedelta(days=365))
+                why = st.text_area("Reason", placeholder="why the pattern is justified, and who approved it")
+                if st.form_submit_button("Suppress"):
+                    try:
+                        rule = review.suppress(engine, viewer, alert_id, chosen, until, why,
+                                               {"site_id": site, "case_number": case_no})
+                    except review.ReviewError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.toast(f"Suppression rule {rule.rule_id} recorded")
+            with engine.connect() as conn:
+                rules = queries.suppressions_of(conn, r["user_id"], r["agency"])
+            if len(rules):
+                st.dataframe(rules, hide_index=True, width="stretch", column_config=session.time_columns("created_at", "revoked_at"))
+                active = rules.loc[rules["revoked_at"].isna(), "rule_id"].tolist()
+                if active:
+                    c1, c2 = st.columns([3, 1])
+                    which = c1.selectbox("Rule", active, key="revoke_rule", label_visibility="collapsed")
+                    if c2.button("Revoke"):
+                        review.revoke(engine, viewer, which)
+                        st.rerun()
+            else:
+                st.caption("No suppression rule for this account.")
 
 b1, b2, _ = st.columns([1, 1, 3])
 if b1.button("Open the user's page", icon=":material/badge:"):

@@ -111,3 +111,54 @@ def test_case_file_escapes_free_text(dashboard_env, engine):
     html = casefile.export(engine, Viewer("rev", "reviewer"), "A1", casefile.maps.load_sites(None), Mask())
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<img" not in html
+
+
+def stored_rules_now(engine) -> list:
+    from detector.suppress import stored_rules
+
+    with engine.connect() as conn:
+        return stored_rules(conn)
+
+
+def test_a_supervisor_suppresses_a_pattern_from_the_alert_and_revokes_it(dashboard_env, engine):
+    at = open_alert(open_app("sup"), "A1")
+    assert [e.label for e in at.expander if e.label == "Suppress this pattern"]
+    button(at, "Suppress").click().run()  # no reason
+    assert at.error and stored_rules_now(engine) == []
+    reason = [t for t in at.text_area if t.label == "Reason"][0]
+    reason.input("Officer Jones is assigned to watch this car under watch order W-3 (Lt. Ruiz)")
+    [t for t in at.text_input if t.label == "Only under case number"][0].input("W-3")
+    button(at, "Suppress").click().run()
+    assert not at.exception
+    rules = stored_rules_now(engine)
+    assert len(rules) == 1
+    rule = rules[0]
+    assert dict(rule.scope) == {"user_id": "officer.jones", "agency": "Town PD", "case_number": "W-3"}
+    assert rule.signals == ("repeat_plate",) and rule.reason.startswith("Officer Jones")
+    assert ("suppress", "A1") in [(r["action"], r["alert_id"]) for r in log_rows(engine)]
+    # the page lists it, and revoking ends it: still on the record, no longer in force from now
+    listed = [d.value for d in at.dataframe if "rule_id" in d.value.columns][0]
+    assert listed["rule_id"].tolist() == [rule.rule_id] and listed["revoked_at"].isna().all()
+    button(at, "Revoke").click().run()
+    assert not at.exception
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(store.suppressions)).mappings().one()
+    assert row["revoked_by"] == "sup" and row["revoked_at"] is not None
+    assert ("revoke", None) in [(r["action"], r["alert_id"]) for r in log_rows(engine)]
+
+
+def test_only_supervisors_suppress_and_never_for_their_own_account(dashboard_env, engine):
+    from datetime import date, timedelta
+
+    at = open_alert(open_app("rev"), "A1")
+    assert not [e for e in at.expander if e.label == "Suppress this pattern"]
+    until = date.today() + timedelta(days=30)
+    with pytest.raises(PermissionError):
+        review.suppress(engine, Viewer("rev", "reviewer"), "A1", ["repeat_plate"], until, "because", {})
+    with pytest.raises(review.ReviewError, match="your own account"):
+        review.suppress(engine, Viewer("officer.jones", "supervisor"), "A1", ["repeat_plate"], until, "because", {})
+    with pytest.raises(review.ReviewError, match="unknown signal"):
+        review.suppress(engine, Viewer("sup", "supervisor"), "A1", ["loud"], until, "because", {})
+    with pytest.raises(review.ReviewError, match="at most 366 days"):
+        review.suppress(engine, Viewer("sup", "supervisor"), "A1", ["repeat_plate"], date.today() + timedelta(days=400), "because", {})
+    assert stored_rules_now(engine) == []

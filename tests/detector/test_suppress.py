@@ -114,3 +114,37 @@ def test_replay_applies_the_rules_and_reports_them(tmp_path, capsys):
     bad = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, signals: all, expires: 2025-12-31}\n")
     assert main(["replay", str(data), "--out", str(tmp_path / "out2"), "--suppressions", str(bad)]) == 2
     assert "rules.yaml: rule 1 (beat): no scope" in capsys.readouterr().err
+
+
+def test_rules_kept_in_the_store_apply_to_a_replay_on_it_until_their_revocation(tmp_path, capsys):
+    from datetime import datetime, timezone
+
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from detector import store
+    from detector.suppress import parse_rule, save_rule, stored_rules
+
+    data = tmp_path / "data"
+    data.mkdir()
+    make_batch([dict(CLINIC, ts=t) for t in days(6)]).to_csv(data / "searches.csv", index=False)
+    REF.sites.to_csv(data / "sites.csv", index=False)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    engine = store.open_store(url)
+    entry = {"id": "dash-1", "reason": "patrol", "agency": "Town PD", "signals": ["sensitive_site"],
+             "starts": "2025-09-01", "expires": "2025-12-31"}
+    with engine.begin() as conn:
+        save_rule(conn, parse_rule(entry, "test"), "sup", "A1")
+    assert main(["replay", str(data), "--out", str(tmp_path / "out"), "--no-model", "--no-progress", "--store", url]) == 0
+    assert "suppression rule dash-1: 6 searches" in capsys.readouterr().out
+    assert (tmp_path / "out" / "alerts.jsonl").read_text() == ""
+    # revoked on 3 October: in force before, not after, on a replay of the same days
+    with engine.begin() as conn:
+        conn.execute(store.suppressions.update().values(revoked_by="sup", revoked_at=datetime(2025, 10, 3, tzinfo=timezone.utc)))
+        [rule] = stored_rules(conn)
+    assert rule.expires_ns == pd.Timestamp("2025-10-03T00:00:00Z").value
+    assert main(["replay", str(data), "--out", str(tmp_path / "again"), "--no-model", "--no-progress", "--store", url]) == 0
+    assert "suppression rule dash-1: 2 searches" in capsys.readouterr().out
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.suppressions)).scalar() == 1
+    engine.dispose()
