@@ -19,13 +19,14 @@ viewer = session.current_viewer()
 if viewer is None:
     # The sign-in form answers at every page's address, so a link to an alert leads to it once signed in.
     page = st.navigation([st.Page("views/login.py", title="Sign in", url_path=path, default=not path)
-                          for path in ("", "detail", "user", "overview", "access_log")], position="hidden")
+                          for path in ("", "detail", "user", "overview", "suppressions", "access_log")], position="hidden")
 else:
     pages = [
         st.Page("views/queue.py", title="Alert queue", default=True),
         st.Page("views/detail.py", title="Alert detail"),
         st.Page("views/user.py", title="User"),
         st.Page("views/overview.py", title="Overview"),
+        st.Page("views/suppressions.py", title="Suppression rules"),
     ]
     if viewer.can("access_log"):
         pages.append(st.Page("views/access_log.py", title="Access log"))

@@ -18,7 +18,7 @@ from dashboard.auth import Viewer, require
 from detector.store import access_log
 
 ACTIONS = (
-    "login", "login_failed", "logout", "view_queue", "view_alert", "view_user", "view_overview", "view_access_log",
+    "login", "login_failed", "logout", "view_queue", "view_alert", "view_user", "view_overview", "view_access_log", "view_suppressions",
     "reveal", "assign", "disposition", "export", "suppress", "revoke",
 )
 

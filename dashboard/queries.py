@@ -168,18 +168,18 @@ def user_alerts(conn: Connection, user_id: str, agency: str) -> pd.DataFrame:
                   ("first_ts", "last_ts"))
 
 
-SUPPRESSION_COLUMNS = ("rule_id", "signals", "site_id", "case_number", "starts", "expires", "reason", "created_by",
-                       "created_at", "revoked_by", "revoked_at", "alert_id")
+SUPPRESSION_COLUMNS = ("rule_id", "user_id", "agency", "signals", "site_id", "case_number", "starts", "expires", "reason",
+                       "created_by", "created_at", "revoked_by", "revoked_at", "alert_id")
 
 
-def suppressions_of(conn: Connection, user_id: str, agency: str) -> pd.DataFrame:
-    """The suppression rules written for an account, newest first, revoked ones included."""
+def suppression_rules(conn: Connection, user_id: str | None = None, agency: str | None = None) -> pd.DataFrame:
+    """The suppression rules written in the dashboard (of one account, where given), newest first, revoked ones included."""
     rows = conn.execute(sa.select(suppressions).order_by(suppressions.c.created_at.desc())).mappings().all()
     out = []
     for row in rows:
         rule = json.loads(row["rule"])
-        if rule.get("user_id", "") == user_id and rule.get("agency", "") == agency:
-            out.append({**{k: rule.get(k, "") for k in ("site_id", "case_number", "starts", "expires", "reason")},
+        if user_id is None or (rule.get("user_id", "") == user_id and rule.get("agency", "") == agency):
+            out.append({**{k: rule.get(k, "") for k in ("user_id", "agency", "site_id", "case_number", "starts", "expires", "reason")},
                         "signals": ", ".join(rule["signals"]), **{k: row[k] for k in ("rule_id", "created_by", "created_at",
                                                                                        "revoked_by", "revoked_at", "alert_id")}})
     return _frame(out, SUPPRESSION_COLUMNS, ("created_at", "revoked_at"))

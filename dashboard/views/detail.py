@@ -118,7 +118,7 @@ with right:
                     else:
                         st.toast(f"Suppression rule {rule.rule_id} recorded")
             with engine.connect() as conn:
-                rules = queries.suppressions_of(conn, r["user_id"], r["agency"])
+                rules = queries.suppression_rules(conn, r["user_id"], r["agency"]).drop(columns=["user_id", "agency"])
             if len(rules):
                 st.dataframe(rules, hide_index=True, width="stretch", column_config=session.time_columns("created_at", "revoked_at"))
                 active = rules.loc[rules["revoked_at"].isna(), "rule_id"].tolist()

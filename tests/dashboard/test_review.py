@@ -162,3 +162,23 @@ def test_only_supervisors_suppress_and_never_for_their_own_account(dashboard_env
     with pytest.raises(review.ReviewError, match="at most 366 days"):
         review.suppress(engine, Viewer("sup", "supervisor"), "A1", ["repeat_plate"], date.today() + timedelta(days=400), "because", {})
     assert stored_rules_now(engine) == []
+
+
+def test_every_role_reads_the_suppression_rules_with_names_masked(dashboard_env, engine):
+    from datetime import date, timedelta
+
+    rule = review.suppress(engine, Viewer("sup", "supervisor"), "A1", ["repeat_plate"], date.today() + timedelta(days=30),
+                           "watch order W-3", {})
+    gone = review.suppress(engine, Viewer("sup", "supervisor"), "A1", ["off_shift"], date.today() + timedelta(days=30),
+                           "night shift this month", {})
+    review.revoke(engine, Viewer("sup", "supervisor"), gone.rule_id)
+    for name in ("rev", "sup", "aud"):
+        at = open_app(name)
+        at.switch_page("views/suppressions.py").run()
+        assert not at.exception
+        shown = at.dataframe[0].value
+        assert shown["rule_id"].tolist() == [rule.rule_id]  # in force only, by default
+        assert shown["user_id"].tolist() == [pseudonym("officer.jones", "user")]
+        at.toggle[0].set_value(False).run()
+        assert sorted(at.dataframe[0].value["rule_id"]) == sorted([rule.rule_id, gone.rule_id])
+    assert ("view_suppressions", "aud") in [(r["action"], r["username"]) for r in log_rows(engine)]
