@@ -24,19 +24,23 @@ class ReviewError(Exception):
     """A decision the dashboard refuses, with the reason shown to the reviewer."""
 
 
-def _alert_users(conn: sa.Connection, alert_id: str) -> list[str]:
+def _alert_record(conn: sa.Connection, alert_id: str) -> dict:
     record = conn.execute(sa.select(alerts.c.record).where(alerts.c.alert_id == alert_id)).scalar_one_or_none()
     if record is None:
         raise ReviewError(f"no alert {alert_id}")
-    data = json.loads(record)
-    return [data["user_id"], *data.get("users", [])]
+    return json.loads(record)
+
+
+def _subjects(record: dict) -> list[str]:
+    """The officers' accounts an alert is about: no one decides or suppresses an alert about their own."""
+    return [record["user_id"], *record.get("users", [])]
 
 
 def assign(engine: Engine, viewer: Viewer, alert_id: str, assignee: str) -> None:
     """Hand the alert to ``assignee`` ('' releases it)."""
     require(viewer, "assign")
     with engine.begin() as conn:
-        _alert_users(conn, alert_id)
+        _alert_record(conn, alert_id)
         conn.execute(alerts.update().where(alerts.c.alert_id == alert_id)
                      .values(assignee=assignee or None, updated_at=datetime.now(timezone.utc)))
         audit.record(conn, viewer, "assign", alert_id, f"assigned to {assignee}" if assignee else "released")
@@ -51,7 +55,7 @@ def dispose(engine: Engine, viewer: Viewer, alert_id: str, disposition: str, not
     if not note:
         raise ReviewError("a disposition needs a note saying what it rests on")
     with engine.begin() as conn:
-        if viewer.username in _alert_users(conn, alert_id):
+        if viewer.username in _subjects(_alert_record(conn, alert_id)):
             raise ReviewError("this alert is about your own account: another reviewer has to decide it")
         now = datetime.now(timezone.utc)
         conn.execute(dispositions.insert().values(alert_id=alert_id, disposition=disposition, note=note,
@@ -72,10 +76,9 @@ def suppress(engine: Engine, viewer: Viewer, alert_id: str, signals: list[str], 
     if not reason:
         raise ReviewError("a suppression needs a reason saying why the pattern is justified")
     with engine.begin() as conn:
-        users = _alert_users(conn, alert_id)
-        if viewer.username in users:
+        record = _alert_record(conn, alert_id)
+        if viewer.username in _subjects(record):
             raise ReviewError("this alert is about your own account: another supervisor has to decide it")
-        record = json.loads(conn.execute(sa.select(alerts.c.record).where(alerts.c.alert_id == alert_id)).scalar_one())
         entry = {"id": f"dash-{uuid.uuid4().hex[:12]}", "reason": reason, "signals": signals,
                  "starts": datetime.now(timezone.utc).isoformat(), "expires": expires.isoformat(),
                  "user_id": record["user_id"], "agency": record["agency"], **{k: v for k, v in scope.items() if v.strip()}}

@@ -81,6 +81,8 @@ class Detector:
         self.fusion = fusion or Fusion()
         self.model = model
         self.suppressions = suppressions or Suppressions()
+        # of several sites a search overlaps, the weightiest counts (``Reference.sites_near``)
+        self.site_priority = np.array([SITE_WEIGHT.get(cat, 0.0) for cat in reference.site_category])
         self.user_side = UserSide()
         self.target_side = TargetSide()
         self.alerter = Alerter(self.fusion.open_threshold)
@@ -94,9 +96,7 @@ class Detector:
         agency, user_id, typed = (Keys.of(batch[name]) for name in ("agency", "user_id", "plate"))
         accounts = agency.pairs(user_id)
         user = accounts.derive([f"{a}\x1f{u or UNKNOWN_USER}" for a, u in accounts.values])
-        wild = batch["plate"].str.contains("*", regex=False) | batch["plate"].str.contains("?", regex=False)
-        partial = np.unique(typed.codes[wild.to_numpy(dtype=bool)])
-        plate = ref.resolve_partials(typed, partial)
+        plate = ref.resolve_partials(typed, batch["plate"])
         facts = ref.plate_facts(plate.values)
         c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency", "case_number")}
         # the plate searched for, a partial plate resolved: what the feature state and episodes key on
@@ -180,8 +180,8 @@ class Detector:
     def _site_columns(self, batch: pd.DataFrame) -> tuple[Keys, dict[str, object]]:
         """The sensitive site each search falls near (keys of its id) and the site's category and weight."""
         ref = self.reference
-        priority = np.array([SITE_WEIGHT.get(cat, 0.0) for cat in ref.site_category])
-        index = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy(), priority)
+        index = ref.sites_near(batch["lat"].to_numpy(), batch["lon"].to_numpy(), batch["radius_m"].to_numpy(),
+                               self.site_priority)
         near = Keys.of(index)
         ids = ref.sites["site_id"].to_numpy(dtype=str) if len(ref.sites) else np.array([], dtype=str)
         site = near.derive([str(ids[i]) if i >= 0 else "" for i in near.values])

@@ -190,15 +190,19 @@ class Reference:
         """Built at the first partial plate: many logs have none."""
         return PlateRegister(self.vehicles["plate"].tolist())
 
-    def resolve_partials(self, plates: Keys, partial: np.ndarray) -> Keys:
-        """``plates`` with each partial plate among the values at ``partial`` counted as the registered
-        plate it stands for, where it stands for one (``detector.partial``).
+    def resolve_partials(self, plates: Keys, column: pd.Series) -> Keys:
+        """``plates`` (the keys of the plate ``column``) with each partial plate counted as the
+        registered plate it stands for, where it stands for one (``detector.partial``).
 
         The value is replaced where it is: a resolved plate that is also typed in full keeps two
         codes with one value, which every vocabulary encodes alike, rather than paying for
         factorizing all the batch's plates again to merge them.
         """
-        if not len(partial) or not len(self.vehicles):
+        if not len(self.vehicles):  # no register: not even the wildcards are looked for
+            return plates
+        wild = column.str.contains("*", regex=False) | column.str.contains("?", regex=False)
+        partial = np.unique(plates.codes[wild.to_numpy(dtype=bool)])
+        if not len(partial):
             return plates
         found = self.register.resolve([plates.values[k] for k in partial.tolist()])
         if not any(found):

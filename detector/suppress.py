@@ -33,6 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 
+from detector.features import NS_DAY
 from detector.rules import SIGNAL_INDEX
 from detector.schema import normalize_plates
 from detector.store import suppressions as rules_table
@@ -42,7 +43,6 @@ from detector.validate import InputError
 SCOPES = ("user_id", "agency", "plate", "site_id", "case_number")
 FIELDS = ("id", "reason", "signals", "starts", "expires", *SCOPES)
 MAX_DAYS = 366
-NS_DAY = 86_400_000_000_000
 
 
 @dataclass(frozen=True)
@@ -164,10 +164,15 @@ def _instant(value: object, where: str, end_of_day: bool) -> int:
         ts = pd.Timestamp(text)
     except ValueError as exc:
         raise InputError(f"{where}: expected a date (2025-12-31) or an ISO timestamp, got {text!r}") from exc
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     if end_of_day and len(text) == 10:
         ts += pd.Timedelta(days=1)
-    return int(ts.value)
+    return _utc_ns(ts)
+
+
+def _utc_ns(ts: pd.Timestamp | datetime) -> int:
+    """Nanoseconds of an instant, taken as UTC where it names no zone (as SQLite hands timestamps back)."""
+    ts = pd.Timestamp(ts)
+    return int((ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).value)
 
 
 def save_rule(conn: sa.Connection, rule: SuppressionRule, created_by: str, alert_id: str | None = None) -> None:
@@ -192,9 +197,7 @@ def stored_rules(conn: sa.Connection) -> list[SuppressionRule]:
     for rule_id, text, revoked_at in rows:
         rule = parse_rule(json.loads(text), f"store: suppression rule {rule_id}")
         if revoked_at is not None:
-            ended = pd.Timestamp(revoked_at)
-            ended = ended.tz_localize("UTC") if ended.tzinfo is None else ended  # SQLite hands back naive UTC
-            rule = replace(rule, expires_ns=min(rule.expires_ns, int(ended.value)))
+            rule = replace(rule, expires_ns=min(rule.expires_ns, _utc_ns(revoked_at)))
         if rule.expires_ns > rule.starts_ns:
             rules.append(rule)
     return rules
