@@ -19,10 +19,9 @@ import numpy as np
 from numba import njit
 
 from detector.reference import Links
+from detector.schema import NS_DAY, NS_HOUR
 from detector.state import Keys, Table, Vocab, find_slot, slot_of
 
-NS_HOUR = 3_600_000_000_000
-NS_DAY = 24 * NS_HOUR
 PAIR = np.int64(1 << 32)
 
 USER_FEATURES = (
@@ -95,8 +94,8 @@ def user_kernel(  # pragma: no cover - compiled
         u = user[i]
         a = agency[i]
         ti = t[i]
-        day = ti // 86_400_000_000_000
-        hour = (ti // 3_600_000_000_000) % 24
+        day = ti // NS_DAY
+        hour = (ti // NS_HOUR) % 24
         # close the user's previous day: fold its count into the user's and the agency's norm
         if u_day[u] != day:
             if u_day[u] >= 0:
@@ -155,7 +154,7 @@ def user_kernel(  # pragma: no cover - compiled
                 p_case[s] += 1.0
             out[8, i] = p_count[s]
             out[9, i] = p_days[s]
-            out[10, i] = (ti - p_first[s]) / 86_400_000_000_000
+            out[10, i] = (ti - p_first[s]) / NS_DAY
             out[11, i] = p_nocase[s]
             out[12, i] = p_case[s]
         # one user, one sensitive site: on how many days
@@ -250,14 +249,14 @@ def target_kernel(  # pragma: no cover - compiled
         fresh_user = pu_last[s] < 0 or ti - pu_last[s] > window
         # distinct users within the last WINDOW_DAYS calendar days, undecayed: per-day counts of the
         # users new to the plate within that span, in a ring of WINDOW_DAYS buckets ending on day pl_wday
-        day = ti // 86_400_000_000_000
+        day = ti // NS_DAY
         if pl_wday[p] < 0 or day - pl_wday[p] >= WINDOW_DAYS:  # no day of the ring is recent: start it afresh
             pl_wb[p, :] = 0.0
             pl_wday[p] = day
         while pl_wday[p] < day:  # each day passed since empties its bucket
             pl_wday[p] += 1
             pl_wb[p, pl_wday[p] % WINDOW_DAYS] = 0.0
-        new_user = pu_last[s] < 0 or ti - pu_last[s] >= WINDOW_DAYS * 86_400_000_000_000
+        new_user = pu_last[s] < 0 or ti - pu_last[s] >= WINDOW_DAYS * NS_DAY
         if new_user and day > pl_wday[p] - WINDOW_DAYS:  # a late search older than the ring counts nowhere
             pl_wb[p, day % WINDOW_DAYS] += 1.0
         out[4, i] = np.sum(pl_wb[p])

@@ -24,7 +24,8 @@ from detector.explain import SIGNAL_TITLES, pseudonym
 from detector.policy import Policy
 from detector.reasons import PROTECTED, names_of
 from detector.reference import Reference
-from detector.report_data import DEVICE_BINS, NATIONWIDE, NETWORK_BINS, NS_DAY, REASON_GROUPS, ReportData
+from detector.report_data import DEVICE_BINS, NATIONWIDE, NETWORK_BINS, REASON_GROUPS, ReportData
+from detector.schema import NS_DAY
 from detector.report_svg import bar_chart, count, line_chart, percent
 from detector.schema import SEVERITIES
 

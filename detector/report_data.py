@@ -18,11 +18,10 @@ from detector.policy import Policy
 from detector.reasons import BIT, CATEGORIES, PROTECTED, classify_column
 from detector.reference import Reference
 from detector.rules import SIGNAL_INDEX, RuleParams
-from detector.schema import ts_ns
+from detector.schema import NS_DAY, ts_ns
 from streams.vendor.dropdown import CATEGORIES as DROPDOWN_LABELS
 from streams.vendor.dropdown import categories as dropdown_categories
 
-NS_DAY = 86_400_000_000_000
 # Policy findings the detector turns into signals; a search counts when its signal fired.
 FINDINGS = ("outside_sharing", "declared_sharing", "forbidden_purpose")
 # Reason groups: the taxonomy, plus 'specific' for a reason no category matched ("stolen bike 3rd st").

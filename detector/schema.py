@@ -122,6 +122,11 @@ def plain_columns(batch: pd.DataFrame, ts: Callable[[pd.Timestamp], object]) -> 
     return columns
 
 
+# Instants are int64 nanoseconds since the epoch in the kernels, the state and the alerts.
+NS_HOUR = 3_600_000_000_000
+NS_DAY = 24 * NS_HOUR
+
+
 def ts_ns(column: pd.Series) -> np.ndarray:
     """Nanoseconds since the epoch as int64, the form the numba kernels take."""
     return column.to_numpy(dtype="datetime64[ns]").view(np.int64)

@@ -33,7 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 
-from detector.features import NS_DAY
+from detector.schema import NS_DAY
 from detector.rules import SIGNAL_INDEX
 from detector.schema import normalize_plates
 from detector.store import suppressions as rules_table

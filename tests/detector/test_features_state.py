@@ -45,7 +45,8 @@ def test_a_checkpoint_from_before_row_users_resumes_to_the_same_features():
 
 
 def test_the_four_day_user_count_follows_calendar_days_and_ignores_searches_older_than_it():
-    from detector.features import NS_DAY, TARGET_FEATURES, TargetSide
+    from detector.features import TARGET_FEATURES, TargetSide
+    from detector.schema import NS_DAY
     from detector.state import Keys
 
     window = TARGET_FEATURES.index("plate_users_window")
@@ -66,7 +67,8 @@ def test_the_four_day_user_count_follows_calendar_days_and_ignores_searches_olde
 
 
 def test_a_target_side_checkpoint_from_before_the_four_day_count_loads_with_it_empty():
-    from detector.features import NS_DAY, TARGET_FEATURES, TargetSide
+    from detector.features import TARGET_FEATURES, TargetSide
+    from detector.schema import NS_DAY
     from detector.state import Keys
 
     def run(side: TargetSide, day: float, user: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from detector.explain import pseudonym
 from detector.policy import load_policy
 from detector.report import Periods, scrub, user_label
 from detector.report_svg import _ticks, bar_chart, line_chart, percent
+from detector.schema import NS_DAY
 from streams.replay import replay
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,7 +182,7 @@ def test_axis_ticks_are_round(peak, ticks):
 
 
 def test_long_logs_are_charted_per_monday_week():
-    start = pd.Timestamp("2025-01-01").value // 86_400_000_000_000  # a Wednesday
+    start = pd.Timestamp("2025-01-01").value // NS_DAY  # a Wednesday
     periods = Periods(np.array([start, start + 200]))
     assert periods.unit == "week"
     assert periods.labels[0] == "2024-12-30"  # its Monday

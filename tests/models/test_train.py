@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from sklearn.ensemble._iforest import _average_path_length
 
+from detector.schema import NS_DAY
 from models.anomaly import MODEL_FEATURES
 from models.train import History, TooFewSearches
 
-NS_DAY = 86_400 * 10**9
 
 
 def featured(first_day: int, n: int) -> pd.DataFrame:
