@@ -25,15 +25,18 @@ import pandas as pd
 from detector.explain import SIGNAL_TITLES, pseudonym, signal_detail, summary
 from detector.reasons import PROTECTED, names_of
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SIGNALS
+from detector.schema import NS_DAY
 from detector.scoring import OPEN_THRESHOLD
 
-NS_DAY = 86_400_000_000_000
 # How long an episode may go quiet before a new flagged search opens a new alert.
 GAP_DAYS = {"person": 45.0, "site": 30.0, "user": 3.0, "swarm": 21.0}
 PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
+# Flagged searches an episode of these patterns needs before it opens: the lookup that tips a
+# run's decayed count over the bar is the run's edge, not yet a run.
+MIN_SEARCHES = {"informal_sharing": 2}
 COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far")
 MAXIMA = ("up_count", "up_days", "circle_plates", "circle_repeat", "site_days", "burst", "plate_users", "plate_users_window",
-          "plate_agencies", "usual_day")
+          "plate_agencies", "usual_day", "far_burst")
 
 
 def blank_stats() -> dict:
@@ -135,7 +138,8 @@ class Alerter:
             if not alert.search_ids:  # not open yet: count its evidence
                 alert.pending += 1
                 alert.max_score, alert.last_ns = max(alert.max_score, float(score[i])), max(alert.last_ns, t)
-                if episode_score(alert.max_score, alert.pending) < self.open_threshold:
+                if (episode_score(alert.max_score, alert.pending) < self.open_threshold
+                        or alert.pending < MIN_SEARCHES.get(pattern, 1)):
                     continue
                 alert = Alert(
                     alert_id="A" + hashlib.sha1(f"{key}|{cols['search_id'][k]}".encode()).hexdigest()[:15],

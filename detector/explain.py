@@ -56,7 +56,7 @@ def signal_detail(name: str, ctx: dict) -> str:
     if name == "volume_burst":
         return f"up to {ctx['max_burst']:.0f} searches in about an hour against a usual {ctx['usual_day']:.0f} per day"
     if name == "informal_sharing":
-        return f"{ctx['far']} nationwide lookups of plates unknown locally in this episode"
+        return f"{_run_of_far(ctx)}; {_times(ctx['far'], 'lookup')} of them in this alert"
     if name == "subject_swarm":
         return f"{ctx['max_plate_users']:.0f} different users from {ctx['max_plate_agencies']:.0f} agencies looked up {ctx['target']} within two weeks, without a shared case number"
     if name == "outside_sharing":
@@ -82,6 +82,16 @@ def signal_detail(name: str, ctx: dict) -> str:
     return name
 
 
+def _times(n: float, noun: str) -> str:
+    return f"{n:.0f} {noun}" + ("" if round(n) == 1 else "s")
+
+
+def _run_of_far(ctx: dict) -> str:
+    """The run an informal-sharing alert stands on: its flagged searches may be only the run's end."""
+    run = max(ctx["far_burst"], ctx["far"])  # a checkpoint from before the run was kept restores it as 0
+    return f"a run of about {_times(run, 'nationwide lookup')} of plates unknown locally within hours"
+
+
 def summary(pattern: str, ctx: dict) -> str:
     """One sentence a reviewer can act on."""
     who = f"User {ctx['user']} ({ctx['agency']})"
@@ -92,7 +102,7 @@ def summary(pattern: str, ctx: dict) -> str:
         "household_sweep": f"looked up {ctx['max_circle']:.0f} plates of one household or circle of associates {span}",
         "sensitive_site": f"searched around a {ctx['site_category'].replace('_', ' ')} site on {ctx['max_site_days']:.0f} day(s) {span}",
         "volume_burst": f"ran a burst of {ctx['n']} searches {span}, far above their usual volume and mostly without case numbers",
-        "informal_sharing": f"ran {ctx['n']} nationwide lookups of plates unknown locally {span}, a pattern of searching on someone else's behalf",
+        "informal_sharing": f"ran {_run_of_far(ctx)} {span}, a pattern of searching on someone else's behalf",
         "subject_swarm": f"and others ({ctx['max_plate_users']:.0f} users) looked up {ctx['target']} {span} with no shared case number",
         "outside_sharing": f"searched this network from outside the sharing the policy allows ({ctx['n']} searches {span})",
         "declared_sharing": f"ran {ctx['n']} searches {span} declared on behalf of an agency the policy excludes",

@@ -71,6 +71,7 @@ class RuleParams:
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
     far_min: float = 4.5  # unexplained far-reaching searches of unregistered plates within hours
     far_full: float = 8.0
+    far_beyond_reach: float = 0.6  # share of far_min and far_full that makes a run where the reach is unusual for the user
     offshift_share: float = 0.01  # share of the user's history in this hour below which it is off-shift
     offshift_history: float = 50.0  # searches of history needed to judge shifts
     surname_rare: float = 5.0  # households carrying a surname at most, for it to be rare
@@ -140,9 +141,15 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     daily *= _ramp(fish_day / np.maximum(f["day_count"], 1), 0.5, 0.8)
     S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily)
 
-    # lookups for someone else: far-reaching searches of plates with no local history, in a run
+    # a reach far beyond this user's usual one
+    with np.errstate(invalid="ignore"):
+        nat = (f["networks"] >= p.nationwide_networks) & ~(f["log_net"] - np.nan_to_num(f["net_mean"], nan=f["log_net"]) < np.log1p(p.nationwide_ratio) - 1e-9)
+    # lookups for someone else: far-reaching searches of plates with no local history, in a run;
+    # from a user who does not usually search that far at all, a shorter run tells as much (once
+    # a day of the user's history has shown what is usual)
     far_ratio = f["far_burst"] / np.maximum(f["far_usual"], 0.5)
-    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"], p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far"]
+    bar = np.where(nat & (f["daily_mean"] >= 0), p.far_beyond_reach, 1.0)
+    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far"]
 
     # many users on one private person's plate
     # the decayed count undercounts users who came within a few days (ten users in three days reach 6.9):
@@ -157,8 +164,6 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["forbidden_purpose"]] = f["forbidden_purpose"]
     S[:, SIGNAL_INDEX["protected_reason"]] = f["protected_reason"]
     S[:, SIGNAL_INDEX["personal_data_reason"]] = f["personal_data"]
-    with np.errstate(invalid="ignore"):
-        nat = (f["networks"] >= p.nationwide_networks) & ~(f["log_net"] - np.nan_to_num(f["net_mean"], nan=f["log_net"]) < np.log1p(p.nationwide_ratio) - 1e-9)
     S[:, SIGNAL_INDEX["nationwide_scope"]] = nat
     hist_ok = f["user_prior"] >= p.offshift_history
     S[:, SIGNAL_INDEX["off_shift"]] = hist_ok * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))

@@ -4,10 +4,12 @@ import numpy as np
 import pandas as pd
 
 from batches import REF, days, make_batch
-from detector.alerts import NS_DAY, Alerter
+from detector.alerts import Alerter
 from detector.engine import Detector
 from detector.rules import SIGNAL_INDEX, SIGNALS
+from detector.scoring import OPEN_THRESHOLD
 from detector.policy import load_policy
+from detector.schema import NS_DAY
 
 
 def run(rows):
@@ -90,3 +92,29 @@ def test_an_episode_below_the_bar_is_forgotten_after_its_gap():
     later["t"] = later["t"] + 60 * NS_DAY  # longer than the gap of a person episode
     ids, _ = alerter.add(later.reset_index(drop=True), score[1:], attr[1:], 60.0)
     assert ids.tolist() == [""]  # the count started again: 70 alone is not enough
+
+
+def test_an_informal_sharing_alert_states_the_whole_run_not_only_its_flagged_end():
+    rows = [{"ts": t, "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1500}
+            for i, t in enumerate(days(9, step="5min"))]
+    res, alerts = run(rows)
+    (rec,) = alerts.values()
+    flagged = int(res.scores["flagged"].sum())
+    assert rec["pattern"] == "informal_sharing" and 0 < flagged < 9  # the run's first lookups are no run yet
+    assert "a run of about 9 nationwide lookups of plates unknown locally within hours" in rec["summary"]
+    detail = next(s["detail"] for s in rec["signals"] if s["name"] == "informal_sharing")
+    assert detail.endswith(f"{flagged} lookup{'s' if flagged > 1 else ''} of them in this alert")
+
+
+def test_a_run_opens_no_alert_on_the_one_lookup_that_tips_it_over_the_bar():
+    local = [{"ts": t, "plate": f"L{i}", "networks_searched": 2} for i, t in enumerate(days(10))]
+
+    def far_run(n):
+        return [{"ts": t, "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1500}
+                for i, t in enumerate(days(n, start="2025-10-20T10:00:00Z", step="30min"))]
+
+    edge, edge_alerts = run(local + far_run(5))
+    assert edge.scores["score"].iloc[-1] >= OPEN_THRESHOLD and int(edge.scores["flagged"].sum()) == 0
+    assert not edge_alerts
+    _, alerts = run(local + far_run(6))
+    assert [a["pattern"] for a in alerts.values()] == ["informal_sharing"]

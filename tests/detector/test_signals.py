@@ -105,6 +105,16 @@ def test_informal_sharing_fires_on_run_of_nationwide_unknown_plates():
     assert strength(run(local), "informal_sharing").max() == 0
 
 
+def test_informal_sharing_a_shorter_run_tells_where_the_reach_is_unusual_for_the_user():
+    run_rows = [{"ts": t, "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1500}
+                for i, t in enumerate(days(5, start="2025-10-20T10:00:00Z", step="10min"))]
+    local_user = [{"ts": t, "plate": "EX1", "networks_searched": 2} for t in days(10)]
+    wide_user = [{"ts": t, "plate": "EX1", "networks_searched": 1500, "case_number": "C1"} for t in days(10)]
+    assert strength(run(local_user + run_rows), "informal_sharing")[-1] > 0.9
+    assert strength(run(wide_user + run_rows), "informal_sharing")[-1] < 0.2  # five is no run from an account that always searches wide
+    assert strength(run(run_rows), "informal_sharing")[-1] < 0.2  # nor from one whose usual reach is not known yet
+
+
 def test_subject_swarm_fires_on_many_users_without_shared_case():
     agencies = ["Town PD", "City PD"]
     swarm = [{"ts": t, "user_id": f"x{i}", "agency": agencies[i % 2], "plate": "EX1"} for i, t in enumerate(days(20, step="2h"))]
