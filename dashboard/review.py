@@ -68,8 +68,9 @@ def suppress(engine: Engine, viewer: Viewer, alert_id: str, signals: list[str], 
              scope: dict[str, str]) -> SuppressionRule:
     """Write a suppression rule from an alert: its account, and whatever else ``scope`` narrows it to.
 
-    The rule covers the alert's account (user id and agency) and starts now; replays and
-    streams on this store apply it from their next start (``detector.suppress``).
+    The rule covers the alert's account (user id and agency) and starts now; replays on this
+    store apply it from their start, running streams within their ``--rules-interval``
+    (``detector.suppress``).
     """
     require(viewer, "suppress")
     reason = reason.strip()

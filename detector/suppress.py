@@ -33,9 +33,8 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 
-from detector.schema import NS_DAY
 from detector.rules import SIGNAL_INDEX
-from detector.schema import normalize_plates
+from detector.schema import NS_DAY, normalize_plates
 from detector.store import suppressions as rules_table
 from detector.validate import InputError
 
@@ -79,14 +78,24 @@ class Suppressions:
 
     rules: list[SuppressionRule] = field(default_factory=list)
     hits: Counter = field(default_factory=Counter)
+    stored: frozenset[str] = frozenset()  # ids of the rules that came from the store
+    ended: dict[str, SuppressionRule] = field(default_factory=dict)  # store rules taken out since, by id: still reported
 
-    def add(self, rules: list[SuppressionRule]) -> None:
-        """More rules (the store's beside a file's); an id both use is refused, so that counts stay apart."""
-        taken = {r.rule_id for r in self.rules}
+    def take_stored(self, rules: list[SuppressionRule]) -> tuple[int, int]:
+        """The store's rules in place of those taken from it before (a file's stay): how many
+        came and how many went. A running stream calls this again and again, so that what
+        supervisors write or revoke in the dashboard takes effect without a restart. An id
+        that a file's rule uses too is refused, so that counts stay apart."""
+        own = [r for r in self.rules if r.rule_id not in self.stored]
+        taken = {r.rule_id for r in own}
         clash = [r.rule_id for r in rules if r.rule_id in taken]
         if clash:
             raise InputError(f"suppression rule id(s) {', '.join(clash)} used both in the rules file and in the store")
-        self.rules.extend(rules)
+        before = {r for r in self.rules if r.rule_id in self.stored}
+        self.rules = own + rules
+        self.stored = frozenset(r.rule_id for r in rules)
+        self.ended = {i: r for i, r in ({r.rule_id: r for r in before} | self.ended).items() if i not in self.stored}
+        return len(set(rules) - before), len(before - set(rules))
 
     def apply(self, ctx: pd.DataFrame, S: np.ndarray) -> None:
         """Zero the strengths each rule silences on the searches it covers (``S``: rows of ``ctx``)."""
@@ -99,7 +108,8 @@ class Suppressions:
     def lines(self) -> list[str]:
         """What the rules did, for a run's summary."""
         return [f"suppression rule {r.rule_id}: {self.hits[r.rule_id]:,} searches ({', '.join(r.signals)}; {r.reason})"
-                for r in self.rules]
+                + (" (taken out of the store since)" if r.rule_id in self.ended else "")
+                for r in [*self.rules, *self.ended.values()]]
 
 
 def load_suppressions(path: str | Path) -> Suppressions:

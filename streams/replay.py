@@ -154,7 +154,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             builder = ReportBuilder(reference, pol)
         engine = store_mod.open_store(store_url or store_mod.default_url(out))
         with engine.connect() as conn:  # rules supervisors wrote in the dashboard of this store
-            detector.suppressions.add(stored_rules(conn))
+            detector.suppressions.take_stored(stored_rules(conn))
 
         def on_result(batch: pd.DataFrame, result: BatchResult) -> None:
             writer.write(result.scores)

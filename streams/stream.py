@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
+import sqlalchemy as sa
 from kafka import TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaTimeoutError
@@ -36,7 +37,7 @@ from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import load_reference
 from detector.suppress import load_suppressions, stored_rules
-from detector.validate import Reject
+from detector.validate import InputError, Reject
 from streams.checkpoint import CheckpointStore, TaskCheckpoint
 from streams.kafka_io import KafkaSettings, Topics, ensure_topics
 from streams.merge import packets
@@ -69,6 +70,7 @@ class StreamConfig:
     poll_ms: int = 100
     max_poll_records: int = 20_000  # a poll's fixed cost is several thousand searches' worth: catch up in large batches
     log_interval: float = 10.0
+    rules_interval: float = 30.0  # seconds between readings of the suppression rules supervisors keep in the store
 
 
 @dataclass
@@ -223,8 +225,8 @@ class Stream:
         self.stage = StageContext(build_detector(config.reference, config.policy, config.model, config.weights,
                                                   config.suppressions), self.topics, counts,
                                   self.metrics, self._dead_letter, config.idle_grace)
-        with self.engine.connect() as conn:  # rules supervisors wrote in the dashboard; a restart takes up new ones
-            self.stage.detector.suppressions.add(stored_rules(conn))
+        self._next_rules = 0.0  # the next reading of the store's suppression rules
+        self._take_up_rules()  # a broken store or a clashing id stops the start here
         self.producer = config.kafka.producer(client)
         self.sender = Sender(self.producer)
         self.consumer = config.kafka.consumer(config.group, client)
@@ -326,6 +328,8 @@ class Stream:
                 if not (n or skip) or (behind or now >= self._next_commit) and now >= self._encoded_by:
                     self._checkpoint([t for t in self.tasks.values() if t.dirty])
                 self._lag()
+                if now >= self._next_rules:
+                    self._refresh_rules()
                 self.metrics.maybe_log(self.config.log_interval)
                 if self.config.exit_when_idle is not None:
                     quiet = time.monotonic() - last_record
@@ -352,6 +356,25 @@ class Stream:
         self.summary.dead_letters = int(m.total(m.dlq))
         self.summary.suppressions = self.stage.detector.suppressions.lines()
         return self.summary
+
+    def _take_up_rules(self) -> None:
+        """The suppression rules supervisors keep in the store, as they are now: those written or
+        revoked in the dashboard since the last reading take effect from the next batch."""
+        with self.engine.connect() as conn:
+            came, went = self.stage.detector.suppressions.take_stored(stored_rules(conn))
+        if came or went:
+            log.info("suppression rules from the store: %d in force (%d new or changed, %d ended or changed)",
+                     len(self.stage.detector.suppressions.stored), came, went)
+        self._next_rules = time.monotonic() + self.config.rules_interval
+
+    def _refresh_rules(self) -> None:
+        """``_take_up_rules`` while running: a store that cannot be read now, or a rule that cannot
+        be taken, leaves the rules in force as they were and is tried again later."""
+        try:
+            self._take_up_rules()
+        except (InputError, sa.exc.SQLAlchemyError) as exc:
+            log.warning("suppression rules not re-read from the store (the rules in force stay): %s", exc)
+            self._next_rules = time.monotonic() + self.config.rules_interval
 
     def _poll(self) -> dict[TopicPartition, list]:
         """The records fetched so far, and whatever a fetch sent now adds to them.

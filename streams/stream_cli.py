@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="how long the broker may hold a fetch that finds nothing new; the input and every hop between "
                         "instances can wait that long (default 20)")
     p.add_argument("--log-interval", type=float, default=10.0, metavar="SECONDS", help="seconds between progress lines")
+    p.add_argument("--rules-interval", type=float, default=30.0, metavar="SECONDS",
+                   help="seconds between readings of the suppression rules supervisors write or revoke in the dashboard "
+                        "(default 30)")
     p.set_defaults(handler=_stream)
 
     p = example_parser(
@@ -112,7 +115,7 @@ def _stream(args: argparse.Namespace) -> int:
         policy=args.policy, model=args.model, weights=args.weights, suppressions=args.suppressions,
         exit_when_idle=args.exit_when_idle, metrics_port=args.metrics_port,
         commit_interval=args.commit_interval, idle_grace=args.idle_grace, partitions=args.partitions,
-        max_poll_records=args.max_poll_records, log_interval=args.log_interval,
+        max_poll_records=args.max_poll_records, log_interval=args.log_interval, rules_interval=args.rules_interval,
     )
     try:
         summary = run_stream(config, stop=stop)

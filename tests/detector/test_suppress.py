@@ -148,3 +148,30 @@ def test_rules_kept_in_the_store_apply_to_a_replay_on_it_until_their_revocation(
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(store.suppressions)).scalar() == 1
     engine.dispose()
+
+
+def test_the_stores_rules_are_taken_up_again_in_place_of_the_earlier_ones(tmp_path):
+    from dataclasses import replace
+
+    from detector.suppress import parse_rule
+
+    def rule(rule_id, user):
+        return parse_rule({"id": rule_id, "reason": "r", "user_id": user, "signals": "all", "expires": "2025-12-31"}, "test")
+
+    filed = load_suppressions(rules(tmp_path, """\
+        suppressions:
+          - {id: file-1, reason: r, user_id: u1, signals: all, expires: 2025-12-31}
+    """))
+    assert filed.take_stored([rule("dash-1", "u2")]) == (1, 0)
+    _, det = strengths([dict(CLINIC, ts=t, user_id=u) for t in days(3) for u in ("u1", "u2")], filed)
+    assert filed.hits == {"file-1": 3, "dash-1": 3}
+    # the next reading: dash-1 revoked (its expiry moved), dash-2 written; the file's rule stays
+    revoked = replace(rule("dash-1", "u2"), expires_ns=rule("dash-1", "u2").starts_ns + 1)
+    assert filed.take_stored([revoked, rule("dash-2", "u3")]) == (2, 1)
+    assert [r.rule_id for r in filed.rules] == ["file-1", "dash-1", "dash-2"] and filed.rules[1] == revoked
+    assert filed.take_stored([rule("dash-2", "u3")]) == (0, 1)
+    assert [r.rule_id for r in filed.rules] == ["file-1", "dash-2"]
+    assert filed.lines()[-1].startswith("suppression rule dash-1: 3 searches") and "taken out of the store" in filed.lines()[-1]
+    with pytest.raises(InputError, match="file-1 used both"):
+        filed.take_stored([rule("file-1", "u4")])
+    assert [r.rule_id for r in filed.rules] == ["file-1", "dash-2"]  # a refused reading changes nothing

@@ -71,6 +71,45 @@ def test_stream_applies_suppression_rules_as_replay_does(broker, small_dataset, 
     export_and_compare(url, tmp_path / "replay", tmp_path / "out")
 
 
+def test_a_running_stream_takes_up_a_rule_a_supervisor_writes_in_the_store(broker, small_dataset, tmp_path):
+    import pandas as pd
+
+    from detector.suppress import load_suppressions, save_rule
+
+    searches = pd.read_csv(small_dataset["data"] / "searches.csv", dtype=str, keep_default_na=False)
+    last = pd.Timestamp(searches["ts"].max()).strftime("%Y-%m-%d")
+    busiest = searches["agency"].value_counts().index[0]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"suppressions:\n  - {{id: live, reason: test, agency: {busiest!r}, signals: all, expires: {last}}}\n")
+    replayed = cli("replay", str(small_dataset["data"]), "--out", str(tmp_path / "replay"), "--no-model", "--no-progress",
+                   "--suppressions", str(rules))
+    touched = replayed.stdout.split("suppression rule live: ")[1].split(" searches")[0]
+    assert touched != "0"
+    url = f"sqlite:///{tmp_path / 'stream.sqlite'}"
+    log = tmp_path / "log"
+    # the searches arrive while the stream runs: partitions must wait for each other longer than the
+    # producer's pauses (idle grace), or searches of one would be taken before earlier ones of another
+    proc = start_stream(broker.bootstrap, url, small_dataset["data"], "--exit-when-idle", "15", "--rules-interval", "0.3",
+                        "--idle-grace", "5", topic="alpr.live", group="live", log=log)
+
+    def logged(text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+
+    logged("stream: ")  # running, with the store's rules (none) read
+    engine = store.open_store(url)
+    with engine.begin() as conn:
+        save_rule(conn, load_suppressions(rules).rules[0], "supervisor")
+    engine.dispose()
+    logged("suppression rules from the store: 1 in force")
+    produce(broker, small_dataset["data"], topic="alpr.live")
+    assert wait(proc, 180) == 0, log.read_text()[-3000:]
+    assert f"suppression rule live: {touched} searches" in log.read_text()
+    export_and_compare(url, tmp_path / "replay", tmp_path / "out")
+
+
 @pytest.mark.postgres
 def test_two_instances_on_postgres_split_partitions_and_agree_with_replay(broker, small_dataset, pg_url, tmp_path):
     produce(broker, small_dataset["data"])
