@@ -98,8 +98,8 @@ with right:
     if viewer.can("suppress"):
         with st.expander("Suppress this pattern", icon=":material/notifications_off:"):
             st.caption("For a pattern that is known and justified: silence signals on this account's searches "
-                       "until a date. Replays and streams on this store apply it from their next start; "
-                       "the rule stays on the record, and can be revoked.")
+                       "until a date. Replays on this store apply it from their start, running streams within half a "
+                       "minute; the rule stays on the record, and can be revoked.")
             with st.form("suppress", clear_on_submit=True):
                 chosen = st.multiselect("Signals", list(SIGNALS), default=[s["name"] for s in r["signals"]][:1])
                 c1, c2 = st.columns(2)
