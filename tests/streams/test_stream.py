@@ -50,41 +50,36 @@ def test_stream_gives_what_replay_gives(broker, small_dataset, tmp_path):
     engine.dispose()
 
 
-def test_stream_applies_suppression_rules_as_replay_does(broker, small_dataset, tmp_path):
+def busiest_agency_rule(data, tmp_path, rule_id):
+    """A rule silencing the busiest agency over the whole log, and how many searches a replay with it touched."""
     import pandas as pd
 
-    searches = pd.read_csv(small_dataset["data"] / "searches.csv", dtype=str, keep_default_na=False)
+    searches = pd.read_csv(data / "searches.csv", dtype=str, keep_default_na=False)
     last = pd.Timestamp(searches["ts"].max()).strftime("%Y-%m-%d")
     busiest = searches["agency"].value_counts().index[0]
     rules = tmp_path / "rules.yaml"
-    rules.write_text(f"suppressions:\n  - {{id: busy, reason: test, agency: {busiest!r}, signals: all, expires: {last}}}\n")
-    replayed = cli("replay", str(small_dataset["data"]), "--out", str(tmp_path / "replay"), "--no-model", "--no-progress",
-                   "--suppressions", str(rules))
-    assert "suppression rule busy: " in replayed.stdout and "suppression rule busy: 0 " not in replayed.stdout
+    rules.write_text(f"suppressions:\n  - {{id: {rule_id}, reason: test, agency: {busiest!r}, signals: all, expires: {last}}}\n")
+    replayed = cli("replay", str(data), "--out", str(tmp_path / "replay"), "--no-model", "--no-progress", "--suppressions", str(rules))
+    touched = replayed.stdout.split(f"suppression rule {rule_id}: ")[1].split(" searches")[0]
+    assert touched != "0"
+    return rules, touched
+
+
+def test_stream_applies_suppression_rules_as_replay_does(broker, small_dataset, tmp_path):
+    rules, touched = busiest_agency_rule(small_dataset["data"], tmp_path, "busy")
     produce(broker, small_dataset["data"], topic="alpr.ruled")
     url = f"sqlite:///{tmp_path / 'stream.sqlite'}"
     proc = start_stream(broker.bootstrap, url, small_dataset["data"], "--exit-when-idle", "3", "--suppressions", str(rules),
                         topic="alpr.ruled", group="ruled", log=tmp_path / "log")
     assert wait(proc, 180) == 0, (tmp_path / "log").read_text()[-3000:]
-    touched = replayed.stdout.split("suppression rule busy: ")[1].split(" searches")[0]
     assert f"suppression rule busy: {touched} searches" in (tmp_path / "log").read_text()
     export_and_compare(url, tmp_path / "replay", tmp_path / "out")
 
 
 def test_a_running_stream_takes_up_a_rule_a_supervisor_writes_in_the_store(broker, small_dataset, tmp_path):
-    import pandas as pd
-
     from detector.suppress import load_suppressions, save_rule
 
-    searches = pd.read_csv(small_dataset["data"] / "searches.csv", dtype=str, keep_default_na=False)
-    last = pd.Timestamp(searches["ts"].max()).strftime("%Y-%m-%d")
-    busiest = searches["agency"].value_counts().index[0]
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(f"suppressions:\n  - {{id: live, reason: test, agency: {busiest!r}, signals: all, expires: {last}}}\n")
-    replayed = cli("replay", str(small_dataset["data"]), "--out", str(tmp_path / "replay"), "--no-model", "--no-progress",
-                   "--suppressions", str(rules))
-    touched = replayed.stdout.split("suppression rule live: ")[1].split(" searches")[0]
-    assert touched != "0"
+    rules, touched = busiest_agency_rule(small_dataset["data"], tmp_path, "live")
     url = f"sqlite:///{tmp_path / 'stream.sqlite'}"
     log = tmp_path / "log"
     # the searches arrive while the stream runs: partitions must wait for each other longer than the
