@@ -168,7 +168,7 @@ def user_alerts(conn: Connection, user_id: str, agency: str) -> pd.DataFrame:
                   ("first_ts", "last_ts"))
 
 
-SUPPRESSION_COLUMNS = ("rule_id", "user_id", "agency", "signals", "site_id", "case_number", "starts", "expires", "reason",
+SUPPRESSION_COLUMNS = ("rule_id", "user_id", "agency", "signals", "plate", "site_id", "case_number", "starts", "expires", "reason",
                        "created_by", "created_at", "revoked_by", "revoked_at", "alert_id")
 
 
@@ -179,7 +179,7 @@ def suppression_rules(conn: Connection, user_id: str | None = None, agency: str 
     for row in rows:
         rule = json.loads(row["rule"])
         if user_id is None or (rule.get("user_id", "") == user_id and rule.get("agency", "") == agency):
-            out.append({**{k: rule.get(k, "") for k in ("user_id", "agency", "site_id", "case_number", "starts", "expires", "reason")},
+            out.append({**{k: rule.get(k, "") for k in ("user_id", "agency", "plate", "site_id", "case_number", "starts", "expires", "reason")},
                         "signals": ", ".join(rule["signals"]), **{k: row[k] for k in ("rule_id", "created_by", "created_at",
                                                                                        "revoked_by", "revoked_at", "alert_id")}})
     return _frame(out, SUPPRESSION_COLUMNS, ("created_at", "revoked_at"))

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard import audit
 from dashboard.auth import Viewer, require
-from detector.store import DISPOSITIONS, alerts, dispositions
+from detector.explain import pseudonym
+from detector.store import DISPOSITIONS, alerts, dispositions, searches
 from detector.suppress import SuppressionRule, parse_rule, revoke_rule, save_rule
 from detector.validate import InputError
 
@@ -64,9 +65,21 @@ def dispose(engine: Engine, viewer: Viewer, alert_id: str, disposition: str, not
         audit.record(conn, viewer, "disposition", alert_id, f"{disposition}: {note}")
 
 
+def _target_plate(conn: sa.Connection, record: dict) -> str:
+    """The plate an alert is about: the one of its searches whose pseudonym the alert names."""
+    rows = conn.execute(sa.select(searches.c.plate).distinct()
+                        .where(searches.c.search_id.in_(record["search_ids"]), searches.c.plate != "")).scalars()
+    for plate in rows:
+        if pseudonym(plate) == record.get("target"):
+            return plate
+    raise ReviewError("this store does not hold the alert's searches, so its plate cannot be named "
+                      "(replay --store-searches keeps them, a stream always does)")
+
+
 def suppress(engine: Engine, viewer: Viewer, alert_id: str, signals: list[str], expires: date, reason: str,
-             scope: dict[str, str]) -> SuppressionRule:
-    """Write a suppression rule from an alert: its account, and whatever else ``scope`` narrows it to.
+             scope: dict[str, str], only_target: bool = False) -> SuppressionRule:
+    """Write a suppression rule from an alert: its account, and whatever else ``scope`` narrows it to;
+    with ``only_target``, the alert's plate too (an officer assigned to watch one car).
 
     The rule covers the alert's account (user id and agency) and starts now; replays on this
     store apply it from their start, running streams within their ``--rules-interval``
@@ -83,6 +96,8 @@ def suppress(engine: Engine, viewer: Viewer, alert_id: str, signals: list[str], 
         entry = {"id": f"dash-{uuid.uuid4().hex[:12]}", "reason": reason, "signals": signals,
                  "starts": datetime.now(timezone.utc).isoformat(), "expires": expires.isoformat(),
                  "user_id": record["user_id"], "agency": record["agency"], **{k: v for k, v in scope.items() if v.strip()}}
+        if only_target:
+            entry["plate"] = _target_plate(conn, record)
         try:
             rule = parse_rule(entry, "suppression")
         except InputError as exc:

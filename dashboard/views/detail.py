@@ -105,6 +105,7 @@ with right:
                 c1, c2 = st.columns(2)
                 site = c1.text_input("Only near site (id)", placeholder="any site")
                 case_no = c2.text_input("Only under case number", placeholder="any case")
+                only_target = r["target"].startswith("plate#") and st.checkbox(f"Only this alert's plate ({r['target']})")
                 today = date.today()
                 until = st.date_input("Until", value=today + timedelta(days=90), min_value=today,
                                       max_value=today + timedelta(days=365))
@@ -112,13 +113,14 @@ with right:
                 if st.form_submit_button("Suppress"):
                     try:
                         rule = review.suppress(engine, viewer, alert_id, chosen, until, why,
-                                               {"site_id": site, "case_number": case_no})
+                                               {"site_id": site, "case_number": case_no}, only_target)
                     except review.ReviewError as exc:
                         st.error(str(exc))
                     else:
                         st.toast(f"Suppression rule {rule.rule_id} recorded")
             with engine.connect() as conn:
                 rules = queries.suppression_rules(conn, r["user_id"], r["agency"]).drop(columns=["user_id", "agency"])
+            rules["plate"] = rules["plate"].map(mask.plate)
             if len(rules):
                 st.dataframe(rules, hide_index=True, width="stretch", column_config=session.time_columns("created_at", "revoked_at"))
                 active = rules.loc[rules["revoked_at"].isna(), "rule_id"].tolist()

@@ -23,6 +23,6 @@ if not len(rules):
 in_force = rules["revoked_at"].isna() & (pd.to_datetime(rules["expires"], utc=True) > pd.Timestamp.now(tz="UTC"))
 only_active = st.toggle("Only rules in force", value=True)
 shown = rules[in_force] if only_active else rules
-shown = shown.assign(user_id=shown["user_id"].map(mask.user))
+shown = shown.assign(user_id=shown["user_id"].map(mask.user), plate=shown["plate"].map(mask.plate))
 st.caption(f"{int(in_force.sum())} in force of {len(rules)}")
 st.dataframe(shown, hide_index=True, width="stretch", column_config=session.time_columns("created_at", "revoked_at"))

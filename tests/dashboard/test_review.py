@@ -147,6 +147,30 @@ def test_a_supervisor_suppresses_a_pattern_from_the_alert_and_revokes_it(dashboa
     assert ("revoke", None) in [(r["action"], r["alert_id"]) for r in log_rows(engine)]
 
 
+def test_a_rule_can_cover_only_the_alerts_plate_which_pages_show_masked(dashboard_env, engine):
+    from datetime import date, timedelta
+
+    at = open_alert(open_app("sup"), "A1")
+    [t for t in at.text_area if t.label == "Reason"][0].input("assigned to watch this car, watch order W-3")
+    [c for c in at.checkbox if c.label.startswith("Only this alert's plate")][0].check()
+    button(at, "Suppress").click().run()
+    assert not at.exception
+    [rule] = stored_rules_now(engine)
+    assert dict(rule.scope) == {"user_id": "officer.jones", "agency": "Town PD", "plate": PLATE}
+    listed = [d.value for d in at.dataframe if "rule_id" in d.value.columns][0]
+    assert listed["plate"].tolist() == [pseudonym(PLATE)]
+    at.switch_page("views/suppressions.py").run()
+    assert at.dataframe[0].value["plate"].tolist() == [pseudonym(PLATE)]
+    assert PLATE not in str(log_rows(engine))  # the access log names the rule, not the plate
+    until = date.today() + timedelta(days=30)
+    with pytest.raises(review.ReviewError, match="plate cannot be named"):  # an alert about no plate
+        review.suppress(engine, Viewer("sup", "supervisor"), "A3", ["informal_sharing"], until, "because", {}, only_target=True)
+    with engine.begin() as conn:  # a replay without --store-searches keeps no searches
+        conn.execute(store.searches.delete())
+    with pytest.raises(review.ReviewError, match="does not hold the alert's searches"):
+        review.suppress(engine, Viewer("sup", "supervisor"), "A1", ["repeat_plate"], until, "because", {}, only_target=True)
+
+
 def test_only_supervisors_suppress_and_never_for_their_own_account(dashboard_env, engine):
     from datetime import date, timedelta
 
