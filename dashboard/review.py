@@ -17,8 +17,7 @@ from dashboard import audit
 from dashboard.auth import Viewer, require
 from detector.explain import pseudonym
 from detector.store import DISPOSITIONS, alerts, dispositions, searches
-from detector.suppress import SuppressionRule, parse_rule, revoke_rule, save_rule
-from detector.validate import InputError
+from detector.suppress import RuleError, SuppressionRule, parse_rule, revoke_rule, save_rule
 
 
 class ReviewError(Exception):
@@ -100,8 +99,8 @@ def suppress(engine: Engine, viewer: Viewer, alert_id: str, signals: list[str], 
             entry["plate"] = _target_plate(conn, record)
         try:
             rule = parse_rule(entry, "suppression")
-        except InputError as exc:
-            raise ReviewError(str(exc).removeprefix("suppression: ").removeprefix(f"suppression ({entry['id']}): ")) from exc
+        except RuleError as exc:
+            raise ReviewError(exc.detail) from exc
         save_rule(conn, rule, viewer.username, alert_id)
         audit.record(conn, viewer, "suppress", alert_id,
                      f"{rule.rule_id}: {', '.join(rule.signals)} until {expires.isoformat()}: {reason}")

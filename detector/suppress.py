@@ -38,6 +38,14 @@ from detector.schema import NS_DAY, normalize_plates
 from detector.store import suppressions as rules_table
 from detector.validate import InputError
 
+class RuleError(InputError):
+    """A rule that cannot be taken: ``where`` it came from (a file and rule number, a form), and what is wrong."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(f"{where}: {detail}")
+        self.detail = detail
+
+
 # What a rule can be scoped by: columns of the detector's per-search context.
 SCOPES = ("user_id", "agency", "plate", "site_id", "case_number")
 FIELDS = ("id", "reason", "signals", "starts", "expires", *SCOPES)
@@ -137,43 +145,43 @@ def load_suppressions(path: str | Path) -> Suppressions:
 def parse_rule(entry: object, where: str) -> SuppressionRule:
     """A rule from a rules-file entry; ``where`` starts each error message (a file and rule number, a form)."""
     if not isinstance(entry, dict):
-        raise InputError(f"{where}: expected a mapping of {', '.join(FIELDS)}")
+        raise RuleError(where, f"expected a mapping of {', '.join(FIELDS)}")
     unknown = sorted(set(map(str, entry)) - set(FIELDS))
     if unknown:
-        raise InputError(f"{where}: unknown field(s) {', '.join(unknown)}; a rule has {', '.join(FIELDS)}")
+        raise RuleError(where, f"unknown field(s) {', '.join(unknown)}; a rule has {', '.join(FIELDS)}")
     for name in ("id", "reason", "signals", "expires"):
         if entry.get(name) in (None, "", []):
-            raise InputError(f"{where}: field {name!r} is required")
+            raise RuleError(where, f"field {name!r} is required")
     where = f"{where} ({entry['id']})"
     signals = entry["signals"] if isinstance(entry["signals"], list) else [entry["signals"]]
     bad = [str(s) for s in signals if s not in SIGNAL_INDEX and s != "all"]
     if bad:
-        raise InputError(f"{where}: field 'signals': unknown signal(s) {', '.join(bad)}; "
+        raise RuleError(where, f"field 'signals': unknown signal(s) {', '.join(bad)}; "
                          f"use 'all' or names of {', '.join(SIGNAL_INDEX)}")
     scope = {name: str(entry[name]).strip() for name in SCOPES if str(entry.get(name) or "").strip()}
     if not scope:
-        raise InputError(f"{where}: no scope: give at least one of {', '.join(SCOPES)} (a signal is not silenced everywhere)")
+        raise RuleError(where, f"no scope: give at least one of {', '.join(SCOPES)} (a signal is not silenced everywhere)")
     if "plate" in scope:
         scope["plate"] = str(normalize_plates(pd.Series([scope["plate"]])).iloc[0])
-    starts = _instant(entry.get("starts"), f"{where}: field 'starts'", end_of_day=False) if entry.get("starts") else None
-    expires = _instant(entry["expires"], f"{where}: field 'expires'", end_of_day=True)
+    starts = _instant(entry.get("starts"), where, "starts", end_of_day=False) if entry.get("starts") else None
+    expires = _instant(entry["expires"], where, "expires", end_of_day=True)
     if starts is not None and expires <= starts:
-        raise InputError(f"{where}: field 'expires' is not after 'starts'")
+        raise RuleError(where, "field 'expires' is not after 'starts'")
     # a rule without a start runs from the longest it may last before its expiry
     starts = expires - MAX_DAYS * NS_DAY if starts is None else starts
     if expires - starts > MAX_DAYS * NS_DAY:
-        raise InputError(f"{where}: field 'expires': a rule lasts at most {MAX_DAYS} days; renew it when it runs out")
+        raise RuleError(where, f"field 'expires': a rule lasts at most {MAX_DAYS} days; renew it when it runs out")
     names = tuple(SIGNAL_INDEX) if "all" in signals else tuple(dict.fromkeys(map(str, signals)))
     return SuppressionRule(str(entry["id"]), str(entry["reason"]), names, tuple(scope.items()), starts, expires)
 
 
-def _instant(value: object, where: str, end_of_day: bool) -> int:
+def _instant(value: object, where: str, name: str, end_of_day: bool) -> int:
     """Nanoseconds UTC of a date (its start, or with ``end_of_day`` its end) or of a timestamp."""
     text = str(value).strip()
     try:
         ts = pd.Timestamp(text)
     except ValueError as exc:
-        raise InputError(f"{where}: expected a date (2025-12-31) or an ISO timestamp, got {text!r}") from exc
+        raise RuleError(where, f"field {name!r}: expected a date (2025-12-31) or an ISO timestamp, got {text!r}") from exc
     if end_of_day and len(text) == 10:
         ts += pd.Timedelta(days=1)
     return _utc_ns(ts)
