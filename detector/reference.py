@@ -58,6 +58,14 @@ def _numbers(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> pd.Da
     return frame
 
 
+def _gather(values: np.ndarray, at: np.ndarray, fill: object) -> np.ndarray:
+    """``values[at]``, ``fill`` where ``at`` is -1 (nothing there)."""
+    out = np.full(len(at), fill, dtype=np.asarray(values).dtype if len(values) else np.asarray([fill]).dtype)
+    ok = at >= 0
+    out[ok] = np.asarray(values)[at[ok]]
+    return out
+
+
 def _mapping(keys: pd.Series, values: pd.Series) -> dict:
     """``keys`` -> ``values`` (the last wins); via lists, since iterating an Arrow-backed column is slow."""
     return dict(zip(keys.tolist(), values.tolist()))
@@ -100,31 +108,50 @@ class Reference:
         self.relations = self.relations.assign(
             plate_a=normalize_plates(self.relations["plate_a"]), plate_b=normalize_plates(self.relations["plate_b"])
         )
-        self.plate_surname: dict[str, str] = _mapping(self.vehicles["plate"], self.vehicles["owner_surname"].str.strip().str.upper())
-        self.plate_household: dict[str, str] = _mapping(self.vehicles["plate"], self.vehicles["household_id"])
         self.user_surname: dict[str, str] = _mapping(self.users["user_id"], self.users["surname"].str.strip().str.upper())
         self.agency_state: dict[str, str] = _mapping(self.agencies["agency"], self.agencies["state"].str.upper())
         self.agency_kind: dict[str, str] = _mapping(self.agencies["agency"], self.agencies["kind"].str.lower())
-        owners = self.vehicles.assign(surname=self.vehicles["owner_surname"].str.strip().str.upper())
-        # households carrying the surname: a match on a rare name is telling, on a common one it is chance
-        self.surname_households: dict[str, int] = owners.groupby("surname")["household_id"].nunique().to_dict()
         self.site_category = self.sites["category"].to_numpy(dtype=str) if len(self.sites) else np.array([], dtype=str)
         self.site_radius = self.sites["radius_m"].to_numpy(dtype=np.float64) if len(self.sites) else np.zeros(0)
         self._index_plates()
 
     def _index_plates(self) -> None:
-        """The per-plate facts as arrays under one compiled plate index (see ``plate_facts``)."""
-        related = [*self.relations["plate_a"], *self.relations["plate_b"]]
-        plates = list(dict.fromkeys([*self.plate_surname, *self.plate_household, *related]))
-        self._plates = Vocab(plates)
-        self.surname_codes: dict[str, int] = {name: i for i, name in enumerate(dict.fromkeys(self.plate_surname.values())) if name}
-        owners = [self.plate_surname.get(p) for p in plates]
-        self.links = self._links()
+        """The per-plate facts as arrays under one compiled plate index (see ``plate_facts``).
+
+        Worked out with joins over columns, not per-plate dictionaries: a register of a
+        million vehicles loads in seconds.
+        """
+        veh = self.vehicles
+        plate = veh["plate"]
+        # a vehicle without a household id is a household of its own, not one with every other such vehicle
+        blank = veh["household_id"].str.strip() == ""
+        register = pd.DataFrame({"surname": veh["owner_surname"].str.strip().str.upper(),
+                                 "household": ("hh:" + veh["household_id"]).mask(blank, "plate:" + plate)})
+        # households carrying the surname: a match on a rare name is telling, on a common one it is chance
+        self.surname_households: dict[str, int] = register.groupby("surname")["household"].nunique().to_dict()
+        register = register.set_axis(plate).loc[~plate.duplicated(keep="last").to_numpy()]  # a repeated plate: its last row
+        plates = pd.concat([plate, self.relations["plate_a"], self.relations["plate_b"]], ignore_index=True).unique()
+        self._plates = Vocab(plates.tolist())
+        at = register.index.get_indexer(plates)  # each plate's row of the register, -1 where it has none
+        registered = at >= 0
+        surnames, names = pd.factorize(register["surname"])
+        self.surname_codes: dict[str, int] = {name: i for i, name in enumerate(names.tolist()) if name}
+        named = _gather(np.asarray(names, dtype=object) != "", _gather(surnames, at, -1), False)
+        owner = np.where(named, _gather(surnames, at, -1), -1)
+        carrying = pd.Series(self.surname_households, dtype=np.float64).reindex(names).fillna(10**9).to_numpy()
+        households = _gather(carrying, _gather(surnames, at, -1), self.surname_households.get("", 10**9))
+        homes, home_names = pd.factorize(register["household"])
+        hh = _gather(homes, at, -1)
+        # a plate alone: not in the register, or registered without a household
+        solo = np.zeros(len(home_names), dtype=bool)
+        solo[homes[blank.to_numpy()[~plate.duplicated(keep="last").to_numpy()]]] = True
+        hh[~registered] = len(home_names) + np.arange(np.count_nonzero(~registered))
+        self.links = self._links(np.asarray(plates, dtype=object), hh, np.asarray(home_names, dtype=object), solo)
         # a last row for plates the reference does not know
         self._facts = PlateFacts(
-            registered=np.array([o is not None for o in owners] + [False]),
-            owner=np.array([self.surname_codes.get(o, -1) if o else -1 for o in owners] + [-1], dtype=np.int64),
-            households=np.array([self.surname_households.get(o or "", 10**9) for o in [*owners, None]], dtype=np.float64),
+            registered=np.append(registered, False),
+            owner=np.append(owner, -1).astype(np.int64),
+            households=np.append(households, self.surname_households.get("", 10**9)),
             linked=np.append(self.links.row, -1),
         )
 
@@ -135,8 +162,12 @@ class Reference:
         f = self._facts
         return PlateFacts(registered=f.registered[at], owner=f.owner[at], households=f.households[at], linked=f.linked[at])
 
-    def _links(self) -> Links:
+    def _links(self, values: np.ndarray, hh: np.ndarray, names: np.ndarray, solo: np.ndarray) -> Links:
         """Each plate's circle: the plates of its household and of the households linked to it.
+
+        ``values`` are the plates of the index, ``hh`` each one's household by code: ``names``
+        name the register's households (``solo`` those of one vehicle without a household id),
+        codes past them are plates alone, named by the plate.
 
         One hop between households (household, associate and co-travel links), not the
         connected component: links of a whole region chain into one giant component,
@@ -148,18 +179,15 @@ class Reference:
         if not len(plates):
             return Links(row=np.zeros(0, np.int64), start=np.zeros(1, np.int64), near=np.zeros(0, np.int64),
                          person=np.zeros(0, dtype=object))
-        values = pd.Series(plates.values, dtype=str)
-        hh_name = ("hh:" + values.map(self.plate_household)).fillna("plate:" + values)
-        hh, names = pd.factorize(hh_name)  # each plate's household (or the plate alone), by code
-        n = np.int64(len(names))
+        n = np.int64(hh.max() + 1)
         rel = self.relations[self.relations["kind"].str.lower().isin(CIRCLE_KINDS)]
         a, b = (hh[plates.find(rel[side].tolist())] for side in ("plate_a", "plate_b"))
         pair = np.unique(np.concatenate([a * n + b, b * n + a]))  # household links, both ways, once each
         edges = np.column_stack([pair // n, pair % n])
         edges = edges[edges[:, 0] != edges[:, 1]]
-        hub = np.bincount(edges[:, 0], minlength=len(names)) > MAX_LINKS
+        hub = np.bincount(edges[:, 0], minlength=n) > MAX_LINKS
         edges = edges[~hub[edges[:, 0]] & ~hub[edges[:, 1]]]
-        known = np.flatnonzero(values.to_numpy() != "")
+        known = np.flatnonzero(values != "")
         own = np.unique(hh[known])
         # each household's circle (itself and the households linked to it), and each household's plates
         circle = np.concatenate([np.column_stack([own, own]), edges])
@@ -180,9 +208,10 @@ class Reference:
         codes, starts = np.unique(code, return_index=True)
         row = np.full(len(plates), -1, dtype=np.int64)
         row[codes] = np.arange(len(codes))
-        person = hh_name.to_numpy(dtype=object)[codes]
-        alone = hh_name.str.startswith("plate:").to_numpy(dtype=bool)[codes]
-        person[alone] = values.to_numpy(dtype=object)[codes[alone]]
+        home = np.where(hh[codes] < len(names), hh[codes], -1)
+        person = _gather(names, home, "")
+        alone = (home < 0) | _gather(solo, home, True)
+        person[alone] = values[codes[alone]]
         return Links(row=row, start=np.append(starts, len(code)).astype(np.int64), near=row[near], person=person)
 
     @cached_property

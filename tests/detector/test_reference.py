@@ -35,3 +35,27 @@ def test_of_several_overlapping_sites_the_weightiest_then_the_nearest_wins():
 def test_points_without_a_place_or_far_from_every_site_are_near_none():
     assert near([np.nan, 38.0], [-122.0, -122.0], [100.0, 100.0]) == ["", ""]
     assert Reference().sites_near(np.array([37.0]), np.array([-122.0]), np.array([10.0]), np.zeros(0)).tolist() == [-1]
+
+
+def test_the_register_gives_each_plate_its_owner_household_and_circle():
+    vehicles = pd.DataFrame({"plate": ["A1", "A2", "B1", "C1", "E1", "F1", "G1", "A2"],
+                             "household_id": ["h1", "h1", "", "", "", "", "h9", "h1"],
+                             "owner_surname": ["Ames", "Ames", "Bell", "Cole", "Eddy", "Eddy", "", "Amis"]})
+    relations = pd.DataFrame({"plate_a": ["B1"], "plate_b": ["C1"], "kind": ["associate"]})
+    ref = Reference(vehicles=vehicles, relations=relations)
+    facts = ref.plate_facts(["A1", "A2", "G1", "ZZ9"])
+    assert facts.registered.tolist() == [True, True, True, False]
+    assert facts.owner[0] == ref.surname_codes["AMES"] and facts.owner[1] == ref.surname_codes["AMIS"]  # a plate's last row wins
+    assert facts.owner[2:].tolist() == [-1, -1]  # no surname, no register entry
+    # households carrying the name: E1 and F1 have no household id, so each is one of its own
+    assert ref.plate_facts(["E1", "A1"]).households.tolist() == [2.0, 1.0]
+
+    def circle(plate):
+        row = ref.links.row[ref._plates.find([plate])[0]]
+        if row < 0:
+            return None, set()
+        return ref.links.person[row], {ref.links.person[r] for r in ref.links.near[ref.links.start[row]:ref.links.start[row + 1]]}
+
+    assert circle("A1") == ("hh:h1", {"hh:h1"})  # A2, of the same household
+    assert circle("B1") == ("B1", {"C1"})  # no household, but an associate
+    assert circle("E1") == (None, set())  # no household id is no household shared with every other such vehicle
