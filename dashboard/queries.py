@@ -169,11 +169,12 @@ def user_alerts(conn: Connection, user_id: str, agency: str) -> pd.DataFrame:
 
 
 SUPPRESSION_COLUMNS = ("rule_id", "user_id", "agency", "signals", "plate", "site_id", "case_number", "starts", "expires", "reason",
-                       "created_by", "created_at", "revoked_by", "revoked_at", "alert_id")
+                       "created_by", "created_at", "revoked_by", "revoked_at", "alert_id", "source", "applied_at")
 
 
 def suppression_rules(conn: Connection, user_id: str | None = None, agency: str | None = None) -> pd.DataFrame:
-    """The suppression rules written in the dashboard (of one account, where given), newest first, revoked ones included."""
+    """The suppression rules in the store (of one account, where given), newest first, revoked ones included:
+    those written in the dashboard, and those of the rules files runs applied (``source``, ``applied_at``)."""
     rows = conn.execute(sa.select(suppressions).order_by(suppressions.c.created_at.desc())).mappings().all()
     out = []
     for row in rows:
@@ -181,8 +182,9 @@ def suppression_rules(conn: Connection, user_id: str | None = None, agency: str 
         if user_id is None or (rule.get("user_id", "") == user_id and rule.get("agency", "") == agency):
             out.append({**{k: rule.get(k, "") for k in ("user_id", "agency", "plate", "site_id", "case_number", "starts", "expires", "reason")},
                         "signals": ", ".join(rule["signals"]), **{k: row[k] for k in ("rule_id", "created_by", "created_at",
-                                                                                       "revoked_by", "revoked_at", "alert_id")}})
-    return _frame(out, SUPPRESSION_COLUMNS, ("created_at", "revoked_at"))
+                                                                                       "revoked_by", "revoked_at", "alert_id",
+                                                                                       "source", "applied_at")}})
+    return _frame(out, SUPPRESSION_COLUMNS, ("created_at", "revoked_at", "applied_at"))
 
 
 def dispositions_of(conn: Connection, alert_ids: Sequence[str]) -> pd.DataFrame:

@@ -91,17 +91,25 @@ access_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
 )
 
-# Suppression rules a supervisor wrote in the dashboard (``detector.suppress``): never deleted,
-# only revoked, so that what silenced a signal when stays on the record.
+# Suppression rules (``detector.suppress``): those a supervisor wrote in the dashboard, never
+# deleted, only revoked, so that what silenced a signal when stays on the record; and those of
+# the rules files replays and streams applied (``source``), so that every reviewer sees them too.
+def _suppression_columns() -> list[sa.Column]:
+    return [
+        sa.Column("rule_id", sa.String(64), primary_key=True),
+        sa.Column("rule", sa.Text, nullable=False),  # the rule as its rules-file entry, JSON
+        sa.Column("alert_id", sa.String(64), nullable=True),  # the alert it was written from
+        sa.Column("created_by", sa.String(255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_by", sa.String(255), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    ]
+
+
 suppressions = sa.Table(
-    "suppressions", metadata,
-    sa.Column("rule_id", sa.String(64), primary_key=True),
-    sa.Column("rule", sa.Text, nullable=False),  # the rule as its rules-file entry, JSON
-    sa.Column("alert_id", sa.String(64), nullable=True),  # the alert it was written from
-    sa.Column("created_by", sa.String(255), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("revoked_by", sa.String(255), nullable=True),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    "suppressions", metadata, *_suppression_columns(),
+    sa.Column("source", sa.String(1024), nullable=True),  # the rules file; none for the dashboard's
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),  # a file's rule: the last run that applied it
 )
 
 
@@ -163,11 +171,20 @@ def _v3(conn: Connection) -> None:
 
 
 def _v4(conn: Connection) -> None:
-    suppressions.create(conn, checkfirst=True)
+    # the v4 shape of suppressions, without the columns later migrations add
+    v4 = sa.MetaData()
+    sa.Table("suppressions", v4, *_suppression_columns())
+    v4.create_all(conn, checkfirst=True)
+
+
+def _v5(conn: Connection) -> None:
+    conn.execute(sa.text("ALTER TABLE suppressions ADD COLUMN source VARCHAR(1024)"))
+    conn.execute(sa.text("ALTER TABLE suppressions ADD COLUMN applied_at TIMESTAMP WITH TIME ZONE"
+                         if conn.dialect.name == "postgresql" else "ALTER TABLE suppressions ADD COLUMN applied_at DATETIME"))
 
 
 # Ordered migrations: index + 1 is the version each one brings the store to.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def normalize_url(url: str) -> str:

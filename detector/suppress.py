@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import yaml
+from sqlalchemy.dialects import postgresql, sqlite
 
 from detector.rules import SIGNAL_INDEX
 from detector.schema import NS_DAY, normalize_plates
@@ -87,6 +88,7 @@ class Suppressions:
     rules: list[SuppressionRule] = field(default_factory=list)
     hits: Counter = field(default_factory=Counter)
     stored: frozenset[str] = frozenset()  # ids of the rules that came from the store
+    source: str = ""  # the rules file the others came from
     ended: dict[str, SuppressionRule] = field(default_factory=dict)  # store rules taken out since, by id: still reported
 
     def take_stored(self, rules: list[SuppressionRule]) -> tuple[int, int]:
@@ -139,7 +141,7 @@ def load_suppressions(path: str | Path) -> Suppressions:
             raise InputError(f"{path}: rule {n}: field 'id': {rule.rule_id!r} is used by an earlier rule")
         seen.add(rule.rule_id)
         rules.append(rule)
-    return Suppressions(rules)
+    return Suppressions(rules, source=str(path.resolve()))
 
 
 def parse_rule(entry: object, where: str) -> SuppressionRule:
@@ -200,16 +202,20 @@ def save_rule(conn: sa.Connection, rule: SuppressionRule, created_by: str, alert
 
 
 def revoke_rule(conn: sa.Connection, rule_id: str, revoked_by: str) -> bool:
-    """End a stored rule now (it stays on the record); whether there was such a rule in force."""
-    done = conn.execute(rules_table.update().where(rules_table.c.rule_id == rule_id, rules_table.c.revoked_at.is_(None))
+    """End a rule written in the dashboard now (it stays on the record); whether there was such a rule
+    in force. A rules file's rule ends where it is written, in the file."""
+    done = conn.execute(rules_table.update().where(rules_table.c.rule_id == rule_id, rules_table.c.revoked_at.is_(None),
+                                                   rules_table.c.source.is_(None))
                         .values(revoked_by=revoked_by, revoked_at=datetime.now(timezone.utc)))
     return done.rowcount == 1
 
 
 def stored_rules(conn: sa.Connection) -> list[SuppressionRule]:
-    """The store's rules, each in force until its expiry or its revocation, whichever came first
-    (a replay of the time before a revocation still applies the rule then in force)."""
+    """The rules supervisors keep in the store, each in force until its expiry or its revocation,
+    whichever came first (a replay of the time before a revocation still applies the rule then
+    in force). Not the rules files' (``record_file_rules``): a run applies only the file it is given."""
     rows = conn.execute(sa.select(rules_table.c.rule_id, rules_table.c.rule, rules_table.c.revoked_at)
+                        .where(rules_table.c.source.is_(None))
                         .order_by(rules_table.c.created_at, rules_table.c.rule_id)).all()
     rules = []
     for rule_id, text, revoked_at in rows:
@@ -219,3 +225,20 @@ def stored_rules(conn: sa.Connection) -> list[SuppressionRule]:
         if rule.expires_ns > rule.starts_ns:
             rules.append(rule)
     return rules
+
+
+def record_file_rules(conn: sa.Connection, suppressions: Suppressions) -> None:
+    """Keep a rules file's rules in the store, marked with the file and the time a run last applied
+    them: the dashboard lists them beside the supervisors' own, since a rule can hide misuse as
+    well as noise and every reviewer should see what is silenced. A rule the file changed since
+    is kept as it now reads; many stream instances may record the same file at once."""
+    now = datetime.now(timezone.utc)
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    for rule in suppressions.rules:
+        if rule.rule_id in suppressions.stored:
+            continue
+        values = {"rule": json.dumps(rule.entry()), "source": suppressions.source, "applied_at": now}
+        stmt = insert(rules_table).values(rule_id=rule.rule_id, created_by="rules file", created_at=now, **values)
+        # a dashboard rule of the same id stays as it is: the run refused to start over it already
+        conn.execute(stmt.on_conflict_do_update(index_elements=[rules_table.c.rule_id], set_=values,
+                                                where=rules_table.c.source.is_not(None)))

@@ -127,7 +127,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             from detector.output import ScoresWriter, write_alerts
             from detector.policy import load_policy
             from detector.reference import load_reference
-            from detector.suppress import stored_rules
+            from detector.suppress import record_file_rules, stored_rules
             from detector.validate import Deduplicator, RejectFile
             from models.persist import load_model
 
@@ -153,8 +153,9 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
 
             builder = ReportBuilder(reference, pol)
         engine = store_mod.open_store(store_url or store_mod.default_url(out))
-        with engine.connect() as conn:  # rules supervisors wrote in the dashboard of this store
+        with engine.begin() as conn:  # rules supervisors wrote in the dashboard of this store; the file's, for it to list
             detector.suppressions.take_stored(stored_rules(conn))
+            record_file_rules(conn, detector.suppressions)
 
         def on_result(batch: pd.DataFrame, result: BatchResult) -> None:
             writer.write(result.scores)

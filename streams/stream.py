@@ -36,7 +36,7 @@ from detector import store as store_mod
 from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import load_reference
-from detector.suppress import load_suppressions, stored_rules
+from detector.suppress import load_suppressions, record_file_rules, stored_rules
 from detector.validate import InputError, Reject
 from streams.checkpoint import CheckpointStore, TaskCheckpoint
 from streams.kafka_io import KafkaSettings, Topics, ensure_topics
@@ -227,6 +227,8 @@ class Stream:
                                   self.metrics, self._dead_letter, config.idle_grace)
         self._next_rules = 0.0  # the next reading of the store's suppression rules
         self._take_up_rules()  # a broken store or a clashing id stops the start here
+        with self.engine.begin() as conn:  # the file's rules, for the dashboard to list
+            record_file_rules(conn, self.stage.detector.suppressions)
         self.producer = config.kafka.producer(client)
         self.sender = Sender(self.producer)
         self.consumer = config.kafka.consumer(config.group, client)

@@ -122,8 +122,10 @@ with right:
                 rules = queries.suppression_rules(conn, r["user_id"], r["agency"]).drop(columns=["user_id", "agency"])
             rules["plate"] = rules["plate"].map(mask.plate)
             if len(rules):
-                st.dataframe(rules, hide_index=True, width="stretch", column_config=session.time_columns("created_at", "revoked_at"))
-                active = rules.loc[rules["revoked_at"].isna(), "rule_id"].tolist()
+                st.dataframe(rules, hide_index=True, width="stretch",
+                             column_config=session.time_columns("created_at", "revoked_at", "applied_at"))
+                # a rules file's rule ends when the file drops it, not here
+                active = rules.loc[rules["revoked_at"].isna() & rules["source"].isna(), "rule_id"].tolist()
                 if active:
                     c1, c2 = st.columns([3, 1])
                     which = c1.selectbox("Rule", active, key="revoke_rule", label_visibility="collapsed")

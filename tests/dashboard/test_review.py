@@ -206,3 +206,23 @@ def test_every_role_reads_the_suppression_rules_with_names_masked(dashboard_env,
         at.toggle[0].set_value(False).run()
         assert sorted(at.dataframe[0].value["rule_id"]) == sorted([rule.rule_id, gone.rule_id])
     assert ("view_suppressions", "aud") in [(r["action"], r["username"]) for r in log_rows(engine)]
+
+
+def test_a_rules_files_rules_are_listed_for_every_role_and_revoked_only_in_the_file(dashboard_env, engine, tmp_path):
+    from detector.suppress import load_suppressions, record_file_rules
+
+    path = tmp_path / "rules.yaml"
+    path.write_text("suppressions:\n  - {id: beat-7, reason: approved patrol, user_id: officer.jones, agency: Town PD, "
+                    "signals: [repeat_plate], expires: 2099-12-31, starts: 2099-01-01}\n")
+    with engine.begin() as conn:
+        record_file_rules(conn, load_suppressions(path))
+    at = open_app("rev")
+    at.switch_page("views/suppressions.py").run()
+    assert not at.exception
+    listed = at.dataframe[0].value
+    assert listed["rule_id"].tolist() == ["beat-7"] and listed["source"].tolist() == [str(path.resolve())]
+    assert listed["applied_at"].notna().all()
+    at = open_alert(open_app("sup"), "A1")
+    listed = [d.value for d in at.dataframe if "rule_id" in d.value.columns][0]
+    assert listed["rule_id"].tolist() == ["beat-7"]
+    assert not [b for b in at.button if b.label == "Revoke"]  # nothing the dashboard can end

@@ -41,3 +41,39 @@ def test_upsert_replaces_alert_but_keeps_review_status(engine):
         row = c.execute(sa.select(store.alerts)).mappings().one()
     assert (row["score"], row["n_searches"], row["status"], row["assignee"]) == (90.0, 5, "confirmed_misuse", "ia1")
     assert store.load_alerts(engine)[0]["search_ids"] == [f"s{i}" for i in range(5)]
+
+
+def test_a_store_of_an_earlier_version_is_brought_up_to_date_keeping_its_rows(tmp_path):
+    from datetime import datetime, timezone
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    old = sa.create_engine(url)
+    with old.begin() as conn:  # a store as version 4 left it, with a supervisor's rule
+        store.schema_version.create(conn)
+        for version, step in enumerate(store.MIGRATIONS[:4], 1):
+            step(conn)
+            conn.execute(store.schema_version.insert().values(version=version))
+        conn.execute(sa.text("INSERT INTO suppressions (rule_id, rule, created_by, created_at) VALUES ('dash-1', '{}', 'sup', :t)"),
+                     {"t": datetime.now(timezone.utc)})
+    old.dispose()
+    engine = store.open_store(url)
+    with engine.connect() as conn:
+        [row] = conn.execute(sa.select(store.suppressions)).mappings().all()
+    assert row["rule_id"] == "dash-1" and row["source"] is None and row["applied_at"] is None
+    engine.dispose()
+
+
+def test_a_rules_files_rules_are_recorded_once_and_kept_as_the_file_now_reads(engine, tmp_path):
+    import json
+
+    from detector.suppress import load_suppressions, record_file_rules, stored_rules
+
+    path = tmp_path / "rules.yaml"
+    for reason in ("patrol", "patrol (IA-7)"):  # two runs, or two stream instances, on the same store
+        path.write_text(f"suppressions:\n  - {{id: beat, reason: {reason}, agency: PD, signals: all, expires: 2025-12-31}}\n")
+        with engine.begin() as conn:
+            record_file_rules(conn, load_suppressions(path))
+    with engine.connect() as conn:
+        [row] = conn.execute(sa.select(store.suppressions)).mappings().all()
+        assert stored_rules(conn) == []
+    assert json.loads(row["rule"])["reason"] == "patrol (IA-7)" and row["source"] == str(path.resolve())

@@ -175,3 +175,37 @@ def test_the_stores_rules_are_taken_up_again_in_place_of_the_earlier_ones(tmp_pa
     with pytest.raises(InputError, match="file-1 used both"):
         filed.take_stored([rule("file-1", "u4")])
     assert [r.rule_id for r in filed.rules] == ["file-1", "dash-2"]  # a refused reading changes nothing
+
+
+def test_a_rules_files_rules_are_listed_in_the_store_but_applied_only_from_the_file(tmp_path, capsys):
+    import json
+
+    import sqlalchemy as sa
+
+    from detector import store
+    from detector.suppress import revoke_rule, stored_rules
+
+    data = tmp_path / "data"
+    data.mkdir()
+    make_batch([dict(CLINIC, ts=t) for t in days(6)]).to_csv(data / "searches.csv", index=False)
+    REF.sites.to_csv(data / "sites.csv", index=False)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    path = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, agency: Town PD, signals: [sensitive_site], expires: 2025-12-31}\n")
+    assert main(["replay", str(data), "--out", str(tmp_path / "out"), "--no-model", "--no-progress", "--store", url,
+                 "--suppressions", str(path)]) == 0
+    engine = store.open_store(url)
+    with engine.connect() as conn:
+        [row] = conn.execute(sa.select(store.suppressions)).mappings().all()
+        assert stored_rules(conn) == []  # a run without the file does not apply it
+    assert row["rule_id"] == "beat" and row["source"] == str(path.resolve()) and row["applied_at"] is not None
+    assert json.loads(row["rule"])["reason"] == "patrol"
+    # the file changes: the store lists the rule as it now reads, once
+    path = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol (IA-7), agency: Town PD, signals: all, expires: 2025-12-31}\n")
+    assert main(["replay", str(data), "--out", str(tmp_path / "again"), "--no-model", "--no-progress", "--store", url,
+                 "--suppressions", str(path)]) == 0
+    assert "suppression rule beat: 6 searches" in capsys.readouterr().out
+    with engine.begin() as conn:
+        [row] = conn.execute(sa.select(store.suppressions)).mappings().all()
+        assert json.loads(row["rule"])["reason"] == "patrol (IA-7)"
+        assert not revoke_rule(conn, "beat", "sup")  # it ends in its file, not in the dashboard
+    engine.dispose()
