@@ -21,6 +21,15 @@ def rules(tmp_path, text):
     return path
 
 
+def clinic_log(tmp_path):
+    """A dataset directory: six daily area searches around the clinic, and the sites."""
+    data = tmp_path / "data"
+    data.mkdir()
+    make_batch([dict(CLINIC, ts=t) for t in days(6)]).to_csv(data / "searches.csv", index=False)
+    REF.sites.to_csv(data / "sites.csv", index=False)
+    return data
+
+
 def strengths(rows, suppressions=None, signal="sensitive_site"):
     det = Detector(REF, load_policy("california"), suppressions=suppressions)
     return det.process(make_batch(rows)).signals[:, SIGNAL_INDEX[signal]], det
@@ -98,10 +107,7 @@ def test_a_bad_rule_is_named_with_its_file_number_and_field(tmp_path, text, mess
 
 
 def test_replay_applies_the_rules_and_reports_them(tmp_path, capsys):
-    data = tmp_path / "data"
-    data.mkdir()
-    make_batch([dict(CLINIC, ts=t) for t in days(6)]).to_csv(data / "searches.csv", index=False)
-    REF.sites.to_csv(data / "sites.csv", index=False)
+    data = clinic_log(tmp_path)
     assert main(["replay", str(data), "--out", str(tmp_path / "plain"), "--no-model", "--no-progress"]) == 0
     assert (tmp_path / "plain" / "alerts.jsonl").read_text() != ""  # without the rule, the clinic searches alert
     good = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, agency: Town PD, signals: [sensitive_site], expires: 2025-12-31}\n")
@@ -125,10 +131,7 @@ def test_rules_kept_in_the_store_apply_to_a_replay_on_it_until_their_revocation(
     from detector import store
     from detector.suppress import parse_rule, save_rule, stored_rules
 
-    data = tmp_path / "data"
-    data.mkdir()
-    make_batch([dict(CLINIC, ts=t) for t in days(6)]).to_csv(data / "searches.csv", index=False)
-    REF.sites.to_csv(data / "sites.csv", index=False)
+    data = clinic_log(tmp_path)
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     engine = store.open_store(url)
     entry = {"id": "dash-1", "reason": "patrol", "agency": "Town PD", "signals": ["sensitive_site"],
@@ -185,10 +188,7 @@ def test_a_rules_files_rules_are_listed_in_the_store_but_applied_only_from_the_f
     from detector import store
     from detector.suppress import revoke_rule, stored_rules
 
-    data = tmp_path / "data"
-    data.mkdir()
-    make_batch([dict(CLINIC, ts=t) for t in days(6)]).to_csv(data / "searches.csv", index=False)
-    REF.sites.to_csv(data / "sites.csv", index=False)
+    data = clinic_log(tmp_path)
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     path = rules(tmp_path, "suppressions:\n  - {id: beat, reason: patrol, agency: Town PD, signals: [sensitive_site], expires: 2025-12-31}\n")
     assert main(["replay", str(data), "--out", str(tmp_path / "out"), "--no-model", "--no-progress", "--store", url,
