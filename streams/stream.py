@@ -345,6 +345,7 @@ class Stream:
             self._in_poll = True  # close() revokes from this thread: commit and leave the group cleanly
             try:
                 self.consumer.close()
+                log.info("left consumer group %s", self.config.group)
             finally:
                 self._in_poll = False
                 self._writer.shutdown(wait=True)

@@ -196,7 +196,7 @@ def test_sigterm_finishes_the_batch_commits_and_leaves(broker, small_dataset, tm
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     assert wait(proc, 60) == 0
-    assert "Leaving consumer group" in (tmp_path / "log").read_text()
+    assert "left consumer group g" in (tmp_path / "log").read_text()
     proc = start_stream(broker.bootstrap, url, small_dataset["data"], "--exit-when-idle", "3", log=tmp_path / "log")
     assert wait(proc, 180) == 0
     export_and_compare(url, small_dataset["replay"], tmp_path / "out")
