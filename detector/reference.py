@@ -123,10 +123,11 @@ class Reference:
         """
         veh = self.vehicles
         plate = veh["plate"]
+        household_id = veh["household_id"].fillna("").astype(str)
         # a vehicle without a household id is a household of its own, not one with every other such vehicle
-        blank = veh["household_id"].str.strip() == ""
-        register = pd.DataFrame({"surname": veh["owner_surname"].str.strip().str.upper(),
-                                 "household": ("hh:" + veh["household_id"]).mask(blank, "plate:" + plate)})
+        blank = household_id.str.strip() == ""
+        register = pd.DataFrame({"surname": veh["owner_surname"].fillna("").astype(str).str.strip().str.upper(),
+                                 "household": ("hh:" + household_id).mask(blank, "plate:" + plate)})
         # households carrying the surname: a match on a rare name is telling, on a common one it is chance
         self.surname_households: dict[str, int] = register.groupby("surname")["household"].nunique().to_dict()
         register = register.set_axis(plate).loc[~plate.duplicated(keep="last").to_numpy()]  # a repeated plate: its last row
