@@ -39,6 +39,7 @@ from detector.schema import NS_DAY, normalize_plates
 from detector.store import suppressions as rules_table
 from detector.validate import InputError
 
+
 class RuleError(InputError):
     """A rule that cannot be taken: ``where`` it came from (a file and rule number, a form), and what is wrong."""
 
@@ -159,7 +160,7 @@ def parse_rule(entry: object, where: str) -> SuppressionRule:
     bad = [str(s) for s in signals if s not in SIGNAL_INDEX and s != "all"]
     if bad:
         raise RuleError(where, f"field 'signals': unknown signal(s) {', '.join(bad)}; "
-                         f"use 'all' or names of {', '.join(SIGNAL_INDEX)}")
+                               f"use 'all' or names of {', '.join(SIGNAL_INDEX)}")
     scope = {name: str(entry[name]).strip() for name in SCOPES if str(entry.get(name) or "").strip()}
     if not scope:
         raise RuleError(where, f"no scope: give at least one of {', '.join(SCOPES)} (a signal is not silenced everywhere)")

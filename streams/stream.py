@@ -366,7 +366,7 @@ class Stream:
         with self.engine.connect() as conn:
             came, went = self.stage.detector.suppressions.take_stored(stored_rules(conn))
         if came or went:
-            log.info("suppression rules from the store: %d in force (%d new or changed, %d ended or changed)",
+            log.info("suppression rules read from the store: %d (%d new or changed, %d gone or changed)",
                      len(self.stage.detector.suppressions.stored), came, went)
         self._next_rules = time.monotonic() + self.config.rules_interval
 

@@ -98,7 +98,7 @@ def test_a_running_stream_takes_up_a_rule_a_supervisor_writes_in_the_store(broke
     with engine.begin() as conn:
         save_rule(conn, load_suppressions(rules).rules[0], "supervisor")
     engine.dispose()
-    logged("suppression rules from the store: 1 in force")
+    logged("suppression rules read from the store: 1 (1 new")
     produce(broker, small_dataset["data"], topic="alpr.live")
     assert wait(proc, 180) == 0, log.read_text()[-3000:]
     assert f"suppression rule live: {touched} searches" in log.read_text()
