@@ -102,7 +102,7 @@ def summary(pattern: str, ctx: dict) -> str:
         "household_sweep": f"looked up {ctx['max_circle']:.0f} plates of one household or circle of associates {span}",
         "sensitive_site": f"searched around a {ctx['site_category'].replace('_', ' ')} site on {ctx['max_site_days']:.0f} day(s) {span}",
         "volume_burst": f"ran a burst of {ctx['n']} searches {span}, far above their usual volume and mostly without case numbers",
-        "informal_sharing": f"ran {_run_of_far(ctx)} {span}, a pattern of searching on someone else's behalf",
+        "informal_sharing": f"made {_run_of_far(ctx)} {span}, a pattern of searching on someone else's behalf",
         "subject_swarm": f"and others ({ctx['max_plate_users']:.0f} users) looked up {ctx['target']} {span} with no shared case number",
         "outside_sharing": f"searched this network from outside the sharing the policy allows ({ctx['n']} searches {span})",
         "declared_sharing": f"ran {ctx['n']} searches {span} declared on behalf of an agency the policy excludes",
