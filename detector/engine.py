@@ -117,6 +117,7 @@ class Detector:
         c["far"] = self._far(batch, plate.take(facts.registered, bool), c["networks"], c["covered"])
         site, site_columns = self._site_columns(batch)
         c.update(site_columns)
+        c["located"] = (batch["lat"].notna() & batch["lon"].notna()).to_numpy()
         c.update(self._surname_columns(plate, user_id, facts))
         c["linked"] = plate.take(facts.linked, np.int64)
         # the person behind a plate: their household where known, else the plate
@@ -217,7 +218,7 @@ class Detector:
         plate opened the run, so that the whole sweep is one episode.
         """
         links = self.reference.links
-        uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["covered"], c["has_case"],
+        uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["located"], c["covered"], c["has_case"],
                                 c["log_net"], c["far"], c["linked"], links)
         anchor = uf[USER_FEATURES.index("sweep_anchor")].astype(np.int64)
         swept = np.flatnonzero(anchor >= 0)

@@ -27,7 +27,7 @@ PAIR = np.int64(1 << 32)
 USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
-    "circle_plates", "sweep_anchor", "circle_repeat",
+    "circle_plates", "sweep_anchor", "circle_repeat", "place_days",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
@@ -80,9 +80,9 @@ def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_use
 
 @njit(cache=True, nogil=True)
 def user_kernel(  # pragma: no cover - compiled
-    t, user, agency, plate, site, explained, has_case, log_net, far, linked, out,
+    t, user, agency, plate, site, located, explained, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
-    u_net, u_net_n, u_far, u_far_day, u_far_daily,
+    u_net, u_net_n, u_far, u_far_day, u_far_daily, u_place_days, u_place_day,
     a_daily, a_n,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
@@ -157,6 +157,12 @@ def user_kernel(  # pragma: no cover - compiled
             out[10, i] = (ti - p_first[s]) / NS_DAY
             out[11, i] = p_nocase[s]
             out[12, i] = p_case[s]
+        # days this user searched a place (an area or a located plate), wherever: the more of them,
+        # the more sites the user passes by chance
+        if located[i] and u_place_day[u] != day:
+            u_place_days[u] += 1.0
+            u_place_day[u] = day
+        out[21, i] = u_place_days[u]
         # one user, one sensitive site: on how many days
         if site[i] >= 0:
             s = slot_of(s_slots, u * 4294967296 + site[i], s_size)
@@ -322,7 +328,7 @@ class UserSide(_Checkpointed):
             "n": (np.float64, 0.0), "hist": (np.float64, 0.0, 24), "day": (np.int64, -1), "day_count": (np.float64, 0.0), "day_fish": (np.float64, 0.0),
             "daily": (np.float64, 0.0), "active": (np.float64, 0.0), "burst": (np.float64, 0.0), "burst_nc": (np.float64, 0.0),
             "last": (np.int64, -1), "net": (np.float64, 0.0), "net_n": (np.float64, 0.0), "far": (np.float64, 0.0),
-            "far_day": (np.float64, 0.0), "far_daily": (np.float64, 0.0),
+            "far_day": (np.float64, 0.0), "far_daily": (np.float64, 0.0), "place_days": (np.float64, 0.0), "place_day": (np.int64, -1),
         })
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0)})
         self.pair = Table({
@@ -337,12 +343,13 @@ class UserSide(_Checkpointed):
         self.row_last = np.zeros(0, dtype=np.int64)
         self.row_users = np.zeros(0, dtype=np.uint64)
 
-    def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, explained: np.ndarray,
+    def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, located: np.ndarray, explained: np.ndarray,
             has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray, links: Links) -> np.ndarray:
         """Features for one batch in time order, one row per feature (``USER_FEATURES``); updates the state.
 
-        ``person`` and ``site`` are empty where a search has none; ``linked`` is each
-        search's row in ``links`` (-1 where the plate is linked to nothing).
+        ``person`` and ``site`` are empty where a search has none; ``located`` marks the searches
+        that name a place; ``linked`` is each search's row in ``links`` (-1 where the plate is
+        linked to nothing).
         """
         n = len(t)
         u = self.users.encode(user)
@@ -366,9 +373,9 @@ class UserSide(_Checkpointed):
         out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
         self.pair.size, self.site.size, self.linked.size = user_kernel(
-            t, u, a, p, s, explained, has_case, log_net, far, linked, out,
+            t, u, a, p, s, located, explained, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
-            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], A["daily"], A["n"],
+            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["place_days"], U["place_day"], A["daily"], A["n"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,

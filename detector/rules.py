@@ -61,6 +61,7 @@ class RuleParams:
     sweep_repeat_min: float = 1.5  # unexplained lookups of one plate of the circle from which chance is waived ...
     sweep_repeat_full: float = 2.5  # ... and fully waived
     site_min_days: float = 3.0  # days one user searched near one site for full strength
+    place_days_chance: float = 40.0  # days a user searched places elsewhere that add one day to what a site needs
     chance_daily: float = 100.0  # usual searches a day that add one plate (or day) to what a sweep (or site) needs
     swarm_users: float = 4.0  # distinct users on one plate within the window
     swarm_full: float = 9.0
@@ -127,10 +128,12 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # number or hotlist tie on this very search discounts it again, not a specific reason counted twice
     S[:, SIGNAL_INDEX["household_sweep"]] = sweep * (1.0 - 0.7 * (covered >= 1.0)) * (1.0 - investigated)
 
-    # area or plate searches near a sensitive site, repeated on several days by one user
+    # area or plate searches near a sensitive site, repeated on several days by one user; a user who
+    # searches places on many days passes any one site now and then: the bar rises with those days
     site_w = f["site_weight"]
-    days = f["site_days"] - chance
-    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] - chance >= 3)) * discount
+    site_chance = np.maximum(chance, np.maximum(f["place_days"] - f["site_days"], 0.0) / p.place_days_chance)
+    days = f["site_days"] - site_chance
+    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] - site_chance >= 3)) * discount
 
     # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)

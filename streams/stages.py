@@ -45,7 +45,7 @@ from streams.metrics import StreamMetrics
 ATTR = [f"attr.{name}" for name in SIGNALS]
 # The context columns ``Detector.user_features`` and ``Detector.target_stage`` read, and the
 # column user_features adds besides the features (the person each search is filed under)
-USER_INPUTS = ("t", "covered", "has_case", "log_net", "far", "linked")
+USER_INPUTS = ("t", "located", "covered", "has_case", "log_net", "far", "linked")
 USER_OUTPUTS = ("person", *USER_FEATURES)
 TARGET_INPUTS = ("t", "plate", "user_key", "agency", "covered")
 

@@ -89,6 +89,15 @@ def test_sensitive_site_repeated_days_fire_one_with_case_is_weak():
     assert strength(far, "sensitive_site")[0] == 0
 
 
+def test_sensitive_site_asks_more_days_of_a_user_who_searches_places_every_day():
+    near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
+    patrol = [dict(near, ts=t, lat=38.5, lon=-121.0) for t in days(60, start="2025-07-01T10:00:00Z")]
+    three_days = [dict(near, ts=t) for t in days(3)]
+    assert strength(run(three_days), "sensitive_site")[-1] > 0.99
+    assert strength(run(patrol + three_days), "sensitive_site")[-1] < 0.5  # sixty days of places elsewhere: some is chance
+    assert strength(run(patrol + [dict(near, ts=t) for t in days(6)]), "sensitive_site")[-1] > 0.99  # ... not six days
+
+
 def test_volume_burst_fires_on_caseless_burst_not_on_major_case():
     history = [{"ts": t, "plate": f"H{i}", "case_number": ""} for i, t in enumerate(days(20, step="1D"))]
     burst = [{"ts": t, "plate": f"B{i}"} for i, t in enumerate(days(80, start="2025-10-25T10:00:00Z", step="30s"))]
