@@ -130,22 +130,23 @@ class Reference:
                                  "household": ("hh:" + household_id).mask(blank, "plate:" + plate)})
         # households carrying the surname: a match on a rare name is telling, on a common one it is chance
         self.surname_households: dict[str, int] = register.groupby("surname")["household"].nunique().to_dict()
-        register = register.set_axis(plate).loc[~plate.duplicated(keep="last").to_numpy()]  # a repeated plate: its last row
+        last = ~plate.duplicated(keep="last").to_numpy()  # a repeated plate: its last row
+        register = register.set_axis(plate).loc[last]
         plates = pd.concat([plate, self.relations["plate_a"], self.relations["plate_b"]], ignore_index=True).unique()
         self._plates = Vocab(plates.tolist())
         at = register.index.get_indexer(plates)  # each plate's row of the register, -1 where it has none
         registered = at >= 0
         surnames, names = pd.factorize(register["surname"])
         self.surname_codes: dict[str, int] = {name: i for i, name in enumerate(names.tolist()) if name}
-        named = _gather(np.asarray(names, dtype=object) != "", _gather(surnames, at, -1), False)
-        owner = np.where(named, _gather(surnames, at, -1), -1)
+        surname = _gather(surnames, at, -1)  # each plate's owner's surname by code
+        owner = np.where(_gather(np.asarray(names, dtype=object) != "", surname, False), surname, -1)
         carrying = pd.Series(self.surname_households, dtype=np.float64).reindex(names).fillna(10**9).to_numpy()
-        households = _gather(carrying, _gather(surnames, at, -1), self.surname_households.get("", 10**9))
+        households = _gather(carrying, surname, self.surname_households.get("", 10**9))
         homes, home_names = pd.factorize(register["household"])
         hh = _gather(homes, at, -1)
         # a plate alone: not in the register, or registered without a household
         solo = np.zeros(len(home_names), dtype=bool)
-        solo[homes[blank.to_numpy()[~plate.duplicated(keep="last").to_numpy()]]] = True
+        solo[homes[blank.to_numpy()[last]]] = True
         hh[~registered] = len(home_names) + np.arange(np.count_nonzero(~registered))
         self.links = self._links(np.asarray(plates, dtype=object), hh, np.asarray(home_names, dtype=object), solo)
         # a last row for plates the reference does not know

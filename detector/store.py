@@ -178,9 +178,9 @@ def _v4(conn: Connection) -> None:
 
 
 def _v5(conn: Connection) -> None:
-    conn.execute(sa.text("ALTER TABLE suppressions ADD COLUMN source VARCHAR(1024)"))
-    conn.execute(sa.text("ALTER TABLE suppressions ADD COLUMN applied_at TIMESTAMP WITH TIME ZONE"
-                         if conn.dialect.name == "postgresql" else "ALTER TABLE suppressions ADD COLUMN applied_at DATETIME"))
+    for name in ("source", "applied_at"):  # each type as this database names it
+        kind = suppressions.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE suppressions ADD COLUMN {name} {kind}"))
 
 
 # Ordered migrations: index + 1 is the version each one brings the store to.

@@ -1,4 +1,4 @@
-"""Suppression rules: every pattern supervisors have silenced, in force or not, for anyone to check."""
+"""Suppression rules: every pattern supervisors or rules files have silenced, in force or not, for anyone to check."""
 
 from __future__ import annotations
 
