@@ -27,9 +27,11 @@ PAIR = np.int64(1 << 32)
 USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
-    "circle_plates", "sweep_anchor", "circle_repeat", "place_days",
+    "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
+    "linked_recent", "circle_chance",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
+AGENCY_SITE = {"count": (np.float64, 0.0)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
 
 
@@ -82,10 +84,11 @@ def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_use
 def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, located, explained, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
-    u_net, u_net_n, u_far, u_far_day, u_far_daily, u_place_days, u_place_day,
-    a_daily, a_n,
+    u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last,
+    a_daily, a_n, a_located,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
+    as_slots, as_size, as_count,
     k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near,
     burst_tau, daily_alpha, far_tau, sweep_window,
 ):
@@ -157,23 +160,31 @@ def user_kernel(  # pragma: no cover - compiled
             out[10, i] = (ti - p_first[s]) / NS_DAY
             out[11, i] = p_nocase[s]
             out[12, i] = p_case[s]
-        # days this user searched a place (an area or a located plate), wherever: the more of them,
-        # the more sites the user passes by chance
-        if located[i] and u_place_day[u] != day:
-            u_place_days[u] += 1.0
-            u_place_day[u] = day
-        out[21, i] = u_place_days[u]
+        # searches of a place (an area, or a plate with a location) by this user and by the agency's
+        # others: the more of them, the more sites the user passes by chance
+        if located[i]:
+            u_located[u] += 1.0
+            a_located[a] += 1.0
+        out[21, i] = u_located[u]
+        out[23, i] = a_located[a] - u_located[u]
         # one user, one sensitive site: on how many days
         if site[i] >= 0:
             s = slot_of(s_slots, u * 4294967296 + site[i], s_size)
             if s == s_size:
                 s_size += 1
+            g = slot_of(as_slots, a * 4294967296 + site[i], as_size)
+            if g == as_size:
+                as_size += 1
             if s_lastday[s] != day:
                 s_days[s] += 1.0
                 s_lastday[s] = day
             s_count[s] += 1.0
+            as_count[g] += 1.0
             out[13, i] = s_count[s]
             out[14, i] = s_days[s]
+            # how often the agency's other users' searches passed this site (none, rather than fewer, where
+            # the user's count goes back further than the agency's: a checkpoint from before the latter)
+            out[22, i] = max(as_count[g] - s_count[s], 0.0)
         out[15, i] = u_net[u] if u_net_n[u] > 0 else np.nan
         if not np.isnan(log_net[i]):
             u_net[u] = (u_net[u] * u_net_n[u] + log_net[i]) / (u_net_n[u] + 1.0)
@@ -190,7 +201,12 @@ def user_kernel(  # pragma: no cover - compiled
             if s == k_size:
                 k_size += 1
             w = 1.0 - explained[i]
+            # distinct linked plates this user looked up lately (a decayed count over the window):
+            # the more of them, the likelier some circle is met by chance
+            u_linked[u] *= _decay(u_linked_last[u], ti, sweep_window)
+            u_linked_last[u] = ti
             if k_last[s] < 0 or ti - k_last[s] > sweep_window:
+                u_linked[u] += 1.0
                 k_first[s] = ti
                 k_weight[s] = w
                 k_rep[s] = w
@@ -219,17 +235,21 @@ def user_kernel(  # pragma: no cover - compiled
                     recent += 1
                     if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
                         anchor, opened = q, k_first[s2]
-            best, best_rep = own, own_rep
+            best, best_rep, centre = own, own_rep, r
             # the circle may be centred on a plate looked up before (the target, then its links)
             for j in range(recent):
                 q = link_near_buf[j]
                 other, other_rep = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_users, link_start, link_near, sweep_window)
                 if other > best:
-                    best, best_rep = other, other_rep
+                    best, best_rep, centre = other, other_rep, q
             out[18, i] = best
+            out[24, i] = u_linked[u]
+            # the plates of that circle the user's recent linked lookups would meet by chance, were they
+            # spread evenly over the register's linked plates
+            out[25, i] = u_linked[u] * (link_start[centre + 1] - link_start[centre] + 1) / (link_start.shape[0] - 1)
             out[19, i] = anchor
             out[20, i] = max(best_rep, 0.0)  # none where a case or hotlist tie explains the repeated plate
-    return p_size, s_size, k_size
+    return p_size, s_size, as_size, k_size
 
 
 @njit(cache=True, nogil=True)
@@ -328,14 +348,17 @@ class UserSide(_Checkpointed):
             "n": (np.float64, 0.0), "hist": (np.float64, 0.0, 24), "day": (np.int64, -1), "day_count": (np.float64, 0.0), "day_fish": (np.float64, 0.0),
             "daily": (np.float64, 0.0), "active": (np.float64, 0.0), "burst": (np.float64, 0.0), "burst_nc": (np.float64, 0.0),
             "last": (np.int64, -1), "net": (np.float64, 0.0), "net_n": (np.float64, 0.0), "far": (np.float64, 0.0),
-            "far_day": (np.float64, 0.0), "far_daily": (np.float64, 0.0), "place_days": (np.float64, 0.0), "place_day": (np.int64, -1),
+            "far_day": (np.float64, 0.0), "far_daily": (np.float64, 0.0), "located": (np.float64, 0.0),
+            "linked": (np.float64, 0.0), "linked_last": (np.int64, -1),
         })
-        self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0)})
+        self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0), "located": (np.float64, 0.0)})
         self.pair = Table({
             "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
             "nocase": (np.float64, 0.0), "case": (np.float64, 0.0),
         }, keyed=True)
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
+        # keyed by agency and site: how many of its users' searches passed the site
+        self.agency_site = Table(AGENCY_SITE, keyed=True)
         # keyed by user and the searched plate's row in the reference's links
         self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0), "rep": (np.float64, 0.0)}, keyed=True)
         # per row: when any of these users last looked the plate up, and which (a bit per user
@@ -361,6 +384,7 @@ class UserSide(_Checkpointed):
         # room for a new key from every search that has the entity: the kernel cannot grow a table
         self.pair.reserve(self.pair.size + np.count_nonzero(p >= 0))
         self.site.reserve(self.site.size + np.count_nonzero(s >= 0))
+        self.agency_site.reserve(self.agency_site.size + np.count_nonzero(s >= 0))
         self.linked.reserve(self.linked.size + np.count_nonzero(linked >= 0))
         rows = len(links.start) - 1
         if len(self.row_last) != rows:
@@ -372,12 +396,13 @@ class UserSide(_Checkpointed):
         out = np.zeros((len(USER_FEATURES), n))
         out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
-        self.pair.size, self.site.size, self.linked.size = user_kernel(
+        self.pair.size, self.site.size, self.agency_site.size, self.linked.size = user_kernel(
             t, u, a, p, s, located, explained, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
-            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["place_days"], U["place_day"], A["daily"], A["n"],
+            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], A["daily"], A["n"], A["located"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
+            self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,
             links.start, links.near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window,
@@ -387,9 +412,11 @@ class UserSide(_Checkpointed):
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         # a checkpoint from before ``row_users``: any user may have looked any row up, which spares nothing
         unknown = {"array.row_users": np.full(len(arrays["array.row_last"]), np.iinfo(np.uint64).max, dtype=np.uint64)}
+        # ... and from before ``agency_site``: no site passed yet
+        unknown |= Table(AGENCY_SITE, keyed=True).to_arrays("agency_site")
         super().load_arrays(unknown | arrays)
 
-    TABLES = ("user", "agency", "pair", "site", "linked")
+    TABLES = ("user", "agency", "pair", "site", "agency_site", "linked")
     VOCABS = ("users", "agencies", "plates", "sites")
     ARRAYS = ("row_last", "row_users")
 

@@ -9,9 +9,11 @@ user's own activity, or a plate searched by many), which is how alerts group.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import gammainc
 
 # Signal name -> episode scope. Order is the column order of the signal matrix.
 SIGNALS: dict[str, str] = {
@@ -58,11 +60,14 @@ class RuleParams:
     burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
     day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst, at the same ratio
     sweep_min: float = 3.0  # distinct plates of one circle within the window
-    sweep_repeat_min: float = 1.5  # unexplained lookups of one plate of the circle from which chance is waived ...
+    sweep_repeat_min: float = 1.5  # unexplained lookups of one plate of the circle from which chance is not asked ...
     sweep_repeat_full: float = 2.5  # ... and fully waived
+    sweep_chance_low: float = 0.1  # circles the user's lookups would meet as fully by chance, below which a sweep counts ...
+    sweep_chance_high: float = 0.3  # ... and from which it does not
     site_min_days: float = 3.0  # days one user searched near one site for full strength
-    place_days_chance: float = 40.0  # days a user searched places elsewhere that add one day to what a site needs
-    chance_daily: float = 100.0  # usual searches a day that add one plate (or day) to what a sweep (or site) needs
+    site_prior_searches: float = 200.0  # before the agency's searches tell, one in this many passes a given site
+    site_p_low: float = 0.01  # chance of passing the site on as many days, below which the days count ...
+    site_p_high: float = 0.05  # ... and from which they do not
     swarm_users: float = 4.0  # distinct users on one plate within the window
     swarm_full: float = 9.0
     swarm_window_min: float = 6.0  # distinct users on one plate within the last four calendar days, undecayed
@@ -82,6 +87,49 @@ def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """0 below ``lo``, 1 above ``hi``, linear between."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.clip((x - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
+
+
+def _unlikely(chance: np.ndarray, low: float, high: float) -> np.ndarray:
+    """1 where ``chance`` is at most ``low``, 0 from ``high`` on, log-linear between."""
+    with np.errstate(divide="ignore"):
+        return 1.0 - _ramp(np.log10(chance), math.log10(low), math.log10(high))
+
+
+def _sweep_surprise(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
+    """How far chance fails to explain a user's lookups meeting so many plates of one circle.
+
+    Were the user's recent lookups of linked plates (``linked_recent``, N) spread evenly
+    over the register's, this circle would get ``circle_chance`` (mu) of them, a Poisson
+    count; of the register's N / mu circles of its size, about N / mu * P(X >= m) would be
+    met as fully by chance (the regularized incomplete gamma function is that tail, and
+    interpolates it between whole numbers of plates).
+    """
+    m, mu = f["circle_plates"], f["circle_chance"]
+    out = np.ones(len(m))
+    rows = np.flatnonzero((m >= p.sweep_min - 1.0) & (mu > 0))
+    met = f["linked_recent"][rows] / mu[rows] * gammainc(m[rows], mu[rows])
+    out[rows] = _unlikely(met, p.sweep_chance_low, p.sweep_chance_high)
+    return out
+
+
+def _site_expected(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
+    """How often the user's place searches would have passed this site by chance.
+
+    A user who searches places a lot passes any one site now and then: as often as the
+    agency's other users' place searches pass it (one in ``site_prior_searches`` before
+    they tell).
+    """
+    rate = (f["peer_site_count"] + 1.0) / (f["peer_located"] + p.site_prior_searches)
+    return f["located_count"] * rate
+
+
+def _site_surprise(site_days: np.ndarray, expected: np.ndarray, p: RuleParams) -> np.ndarray:
+    """How far chance fails to explain passing the site on ``site_days`` days: a Poisson count of
+    mean ``expected`` (passes, of which days are fewer) rarely reaches that many."""
+    out = np.ones(len(site_days))
+    rows = np.flatnonzero(site_days >= 1)
+    out[rows] = _unlikely(gammainc(site_days[rows], expected[rows]), p.site_p_low, p.site_p_high)
+    return out
 
 
 def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
@@ -117,23 +165,21 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
 
     # several plates of one household or circle of associates by one user
     # decayed count (10-day time constant): 3 plates within three days is ~2.7
-    # a busy account meets plates of one circle, or passes a site, by chance in proportion
-    # to its volume: the bar rises with its usual searches a day
-    chance = np.maximum(f["daily_mean"], 0.0) / p.chance_daily  # -1 where the user has no history yet
-    # ... but a busy account does not meet one plate of the circle again and again by chance: repeated
-    # unexplained lookups of one of its plates (none tied to a case) waive that allowance
-    sweep_chance = chance * (1.0 - _ramp(f["circle_repeat"], p.sweep_repeat_min, p.sweep_repeat_full))
-    sweep = _ramp(f["circle_plates"] - sweep_chance, p.sweep_min - 1.0, p.sweep_min - 0.5)
+    # a busy account meets plates of some circle by chance: a sweep counts as far as chance does not
+    # explain it, unless the user keeps coming back to one of its plates with nothing explaining
+    # that (none tied to a case), which chance does not do
+    waived = _ramp(f["circle_repeat"], p.sweep_repeat_min, p.sweep_repeat_full)
+    sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5) * np.maximum(_sweep_surprise(f, p), waived)
     # the circle's plates are already weighted by how far their lookups were explained: only a case
     # number or hotlist tie on this very search discounts it again, not a specific reason counted twice
     S[:, SIGNAL_INDEX["household_sweep"]] = sweep * (1.0 - 0.7 * (covered >= 1.0)) * (1.0 - investigated)
 
-    # area or plate searches near a sensitive site, repeated on several days by one user; a user who
-    # searches places on many days passes any one site now and then: the bar rises with those days
+    # area or plate searches near a sensitive site, repeated on several days by one user, as far
+    # as chance does not explain them
     site_w = f["site_weight"]
-    site_chance = np.maximum(chance, np.maximum(f["place_days"] - f["site_days"], 0.0) / p.place_days_chance)
-    days = f["site_days"] - site_chance
-    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(_ramp(days, 1, p.site_min_days), 0.3 * (f["site_count"] - site_chance >= 3)) * discount
+    expected = _site_expected(f, p)
+    days = _ramp(f["site_days"], 1, p.site_min_days) * _site_surprise(f["site_days"], expected, p)
+    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(days, 0.3 * (f["site_count"] - expected >= 3)) * discount
 
     # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)

@@ -84,3 +84,21 @@ def test_a_target_side_checkpoint_from_before_the_four_day_count_loads_with_it_e
     out = run(resumed, 1.5, "b")
     assert out[TARGET_FEATURES.index("plate_users"), 0] > 1.5  # the decayed count carried over
     assert out[TARGET_FEATURES.index("plate_users_window"), 0] == 1  # the four-day count starts afresh with b
+
+
+def test_a_user_side_checkpoint_from_before_the_site_counts_loads_with_them_empty():
+    near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
+    colleague = [dict(near, ts=f"2025-10-0{d}T10:00:00Z", user_id="u2") for d in (1, 2, 3)]
+    mine = [dict(near, ts="2025-10-05T10:00:00Z", user_id="u1")]
+    det = Detector(REF, load_policy("california"))
+    det.features(make_batch(colleague))
+    arrays = det.user_side.to_arrays()
+    carried = det.features(make_batch(mine))
+    assert carried[["peer_site_count", "peer_located", "located_count"]].iloc[0].tolist() == [3.0, 3.0, 1.0]
+    old = {k: v for k, v in arrays.items() if not k.startswith("agency_site.") and k not in ("user.located", "agency.located")}
+    resumed = Detector(REF, load_policy("california"))
+    resumed.user_side.load_arrays(old)
+    again = resumed.features(make_batch(mine))
+    assert again[["peer_site_count", "peer_located", "located_count"]].iloc[0].tolist() == [0.0, 0.0, 1.0]
+    back = resumed.features(make_batch([dict(near, ts="2025-10-06T10:00:00Z", user_id="u2")]))
+    assert back[["site_days", "peer_site_count"]].iloc[0].tolist() == [4.0, 0.0]  # own days carried over; never fewer than no passes

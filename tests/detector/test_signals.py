@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from batches import REF, days, make_batch
+from batches import REF, days, make_batch, with_register
 from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import Reference
@@ -54,8 +54,8 @@ def test_common_surname_grows_strong_when_the_user_keeps_coming_back_unexplained
 
 def test_household_sweep_counts_one_hop_of_links_not_a_chain():
     # households A - B - C - D linked in a chain by associate links; A's circle is A and B only
-    vehicles = pd.DataFrame({"plate": ["A1", "A2", "B1", "C1", "D1"], "household_id": ["ha", "ha", "hb", "hc", "hd"],
-                             "owner_surname": ["Ames", "Ames", "Bell", "Cole", "Dunn"]})
+    vehicles = with_register(pd.DataFrame({"plate": ["A1", "A2", "B1", "C1", "D1"], "household_id": ["ha", "ha", "hb", "hc", "hd"],
+                                           "owner_surname": ["Ames", "Ames", "Bell", "Cole", "Dunn"]}))
     relations = pd.DataFrame({"plate_a": ["A2", "B1", "C1"], "plate_b": ["B1", "C1", "D1"], "kind": ["associate"] * 3})
     ref = Reference(vehicles=vehicles, relations=relations, users=REF.users, agencies=REF.agencies)
     circle = run([{"ts": t, "plate": p} for t, p in zip(days(3), ["A1", "A2", "B1"])], reference=ref)
@@ -89,13 +89,20 @@ def test_sensitive_site_repeated_days_fire_one_with_case_is_weak():
     assert strength(far, "sensitive_site")[0] == 0
 
 
-def test_sensitive_site_asks_more_days_of_a_user_who_searches_places_every_day():
+def test_sensitive_site_asks_more_days_near_a_site_the_agencys_officers_pass_often():
     near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
-    patrol = [dict(near, ts=t, lat=38.5, lon=-121.0) for t in days(60, start="2025-07-01T10:00:00Z")]
+    elsewhere = dict(near, lat=38.5, lon=-121.0)
+    # a colleague's 400 place searches of September, one in twenty of them near the clinic
+    colleague = [dict(near if i % 20 == 0 else elsewhere, ts=t, user_id="u2")
+                 for i, t in enumerate(days(400, start="2025-09-01T00:00:00Z", step="100min"))]
+    quiet = [dict(elsewhere, ts=t, user_id="u2") for t in days(400, start="2025-09-01T00:00:00Z", step="100min")]
+    patrol = [dict(elsewhere, ts=t) for t in days(60, start="2025-07-01T10:00:00Z")]
     three_days = [dict(near, ts=t) for t in days(3)]
-    assert strength(run(three_days), "sensitive_site")[-1] > 0.99
-    assert strength(run(patrol + three_days), "sensitive_site")[-1] < 0.5  # sixty days of places elsewhere: some is chance
-    assert strength(run(patrol + [dict(near, ts=t) for t in days(6)]), "sensitive_site")[-1] > 0.99  # ... not six days
+    assert strength(run(colleague + three_days), "sensitive_site")[-1] > 0.99  # three searches: three passes are no chance
+    # sixty searches elsewhere: at the colleague's rate about three would pass the clinic, on three days or so
+    assert strength(run(colleague + patrol + three_days), "sensitive_site")[-1] < 0.2
+    assert strength(run(colleague + patrol + [dict(near, ts=t) for t in days(10)]), "sensitive_site")[-1] > 0.99  # ... not ten
+    assert strength(run(quiet + patrol + three_days), "sensitive_site")[-1] > 0.99  # nobody else passes it
 
 
 def test_volume_burst_fires_on_caseless_burst_not_on_major_case():
@@ -168,15 +175,13 @@ def test_scores_keep_input_order_and_are_causal():
     assert res.scores["score"].iloc[-1] == 0
 
 
-def test_a_busy_account_needs_more_plates_of_one_circle_for_a_sweep():
+def test_an_account_whose_lookups_cover_the_register_meets_a_circle_by_chance():
     family = [{"ts": t, "plate": p} for t, p in zip(days(3, start="2025-10-20T10:00:00Z"), ["EX1", "KID1", "KID2"])]
-    # three weeks at about 200 searches a day, under case numbers, of plates of no circle
-    busy = [{"ts": t.isoformat(), "plate": f"BG{i}", "case_number": "C-9"}
-            for i, t in enumerate(pd.date_range("2025-10-01T00:00:00Z", "2025-10-19T23:00:00Z", freq="7min"))]
-    light = run(family)
-    heavy = run(busy + family)
-    assert strength(light, "household_sweep")[-1] > 0.9
-    assert strength(heavy, "household_sweep")[-1] < 0.2
+    assert strength(run(family), "household_sweep")[-1] > 0.9
+    assert strength(run(_busy() + family), "household_sweep")[-1] < 0.2
+    # as many lookups of plates linked to nothing make no circle likelier
+    unlinked = [dict(r, plate=f"BG{i}") for i, r in enumerate(_busy())]
+    assert strength(run(unlinked + family), "household_sweep")[-1] > 0.9
 
 
 def test_repeat_lookups_of_a_plate_colleagues_investigate_under_cases_are_explained():
@@ -192,8 +197,8 @@ def test_repeat_lookups_of_a_plate_colleagues_investigate_under_cases_are_explai
 
 
 def _busy(until: str = "2025-10-19T23:00:00Z") -> list[dict]:
-    """Three weeks at about 200 searches a day, under case numbers, of plates of no circle."""
-    return [{"ts": t.isoformat(), "plate": f"BG{i}", "case_number": "C-9"}
+    """Three weeks at about 200 searches a day, under case numbers, of the register's other households."""
+    return [{"ts": t.isoformat(), "plate": f"F{i % 300}{'ABC'[i // 300 % 3]}", "case_number": "C-9"}
             for i, t in enumerate(pd.date_range("2025-10-01T00:00:00Z", until, freq="7min"))]
 
 
