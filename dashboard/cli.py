@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from detector.cli import CliError, example_parser
+from detector.cli import CliError, example_parser, positive
 
 APP = Path(__file__).with_name("app.py")
 
@@ -20,13 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "alpr-watch dashboard --store results/alerts.sqlite --users users.toml --reference data/",
     )
     p.add_argument("--store", required=True, help="alert store URL (sqlite:///path, postgresql://...) or path of a SQLite file")
-    p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    p.add_argument("--port", type=positive(int), default=8501, help="port to serve on (default 8501)")
     p.add_argument("--address", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; use 0.0.0.0 only behind a TLS proxy)")
     p.add_argument("--users", default="users.toml", help="users file made with 'alpr-watch dashboard-user' (default users.toml)")
     p.add_argument("--reference", help="directory holding sites.csv, for the map of sensitive sites")
     p.add_argument("--home-state", help="two-letter state of the network, for the out-of-state share (default: the commonest)")
-    p.add_argument("--refresh", type=float, default=15.0, help="seconds between refreshes of the alert queue (default 15)")
+    p.add_argument("--refresh", type=positive(), default=15.0, help="seconds between refreshes of the alert queue (default 15)")
     p.set_defaults(handler=_dashboard)
 
     u = example_parser(

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import logging
 import sys
+from collections.abc import Callable
 
 # Modules that expose ``register(subparsers)``; order is the order --help lists them.
 COMMAND_MODULES = (
@@ -53,6 +54,32 @@ def example_parser(sub: argparse._SubParsersAction, name: str, help: str, exampl
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def _bounded(kind: Callable[[str], float], strict: bool) -> Callable[[str], float]:
+    bound = "> 0" if strict else ">= 0"
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not (value > 0 if strict else value >= 0):
+            raise argparse.ArgumentTypeError(f"expected a number {bound}, got {text!r}")
+        return value
+
+    return parse
+
+
+def positive(kind: Callable[[str], float] = float) -> Callable[[str], float]:
+    """An option's type: ``kind`` of its text, refused unless above zero (an interval of
+    zero would spin, a size of zero is nothing), with the option named in the message."""
+    return _bounded(kind, strict=True)
+
+
+def non_negative(kind: Callable[[str], float] = float) -> Callable[[str], float]:
+    """As ``positive``, zero allowed (a grace period or a wait of none)."""
+    return _bounded(kind, strict=False)
 
 
 def main(argv: list[str] | None = None) -> int:

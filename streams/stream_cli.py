@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from detector.cli import CliError, example_parser
+from detector.cli import CliError, example_parser, non_negative, positive
 
 
 def _kafka_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap", required=True, help="Kafka bootstrap server(s), HOST:PORT[,HOST:PORT]")
     p.add_argument("--topic", default="alpr.searches", help="topic of the search events (default: alpr.searches)")
-    p.add_argument("--partitions", type=int, default=4, help="partitions when the topic has to be created (default: 4)")
+    p.add_argument("--partitions", type=positive(int), default=4, help="partitions when the topic has to be created (default: 4)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,22 +27,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="trained anomaly model (alpr-watch train); default: rules only")
     p.add_argument("--weights", help="signal weights learned from reviewers (alpr-watch feedback), as replay --weights")
     p.add_argument("--suppressions", metavar="YAML", help="reviewers' suppression rules, as replay --suppressions")
-    p.add_argument("--exit-when-idle", type=float, metavar="SECONDS", help="stop after this long without messages")
-    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
-    p.add_argument("--commit-interval", type=float, default=1.0, metavar="SECONDS",
+    p.add_argument("--exit-when-idle", type=positive(), metavar="SECONDS", help="stop after this long without messages")
+    p.add_argument("--metrics-port", type=positive(int), help="serve Prometheus metrics on this port")
+    p.add_argument("--commit-interval", type=positive(), default=1.0, metavar="SECONDS",
                    help="seconds between checkpoints (default 1; stretched when encoding the state gets slow)")
-    p.add_argument("--idle-grace", type=float, default=2.0, metavar="SECONDS",
+    p.add_argument("--idle-grace", type=non_negative(), default=2.0, metavar="SECONDS",
                    help="how long a caught-up partition must stay quiet before it stops holding back event time (default 2)")
-    p.add_argument("--max-poll-interval-ms", type=int, default=30_000,
+    p.add_argument("--max-poll-interval-ms", type=positive(int), default=30_000,
                    help="kafka-python's rebalance timeout: how long a group waits for members to join (default 30000)")
-    p.add_argument("--session-timeout-ms", type=int, default=10_000,
+    p.add_argument("--session-timeout-ms", type=positive(int), default=10_000,
                    help="how long a silent instance keeps its partitions (default 10000)")
-    p.add_argument("--max-poll-records", type=int, default=20_000, help="messages per batch at most (default 20000)")
-    p.add_argument("--fetch-max-wait-ms", type=int, default=20,
+    p.add_argument("--max-poll-records", type=positive(int), default=20_000, help="messages per batch at most (default 20000)")
+    p.add_argument("--fetch-max-wait-ms", type=non_negative(int), default=20,
                    help="how long the broker may hold a fetch that finds nothing new; the input and every hop between "
                         "instances can wait that long (default 20)")
-    p.add_argument("--log-interval", type=float, default=10.0, metavar="SECONDS", help="seconds between progress lines")
-    p.add_argument("--rules-interval", type=float, default=30.0, metavar="SECONDS",
+    p.add_argument("--log-interval", type=positive(), default=10.0, metavar="SECONDS", help="seconds between progress lines")
+    p.add_argument("--rules-interval", type=positive(), default=30.0, metavar="SECONDS",
                    help="seconds between readings of the suppression rules supervisors write or revoke in the dashboard "
                         "(default 30)")
     p.set_defaults(handler=_stream)
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="dataset directory, canonical searches file or vendor export")
     _kafka_options(p)
-    p.add_argument("--rate", type=float, help="searches per second at most (default: as fast as possible)")
+    p.add_argument("--rate", type=positive(), help="searches per second at most (default: as fast as possible)")
     p.add_argument("--format", dest="fmt", choices=["canonical", "flock_portal", "flock_audit"], help="force the input format")
     p.add_argument("--agency", help="the agency a transparency-portal export belongs to")
     p.set_defaults(handler=_produce)

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from detector.cli import CliError, example_parser
+from detector.cli import CliError, example_parser, positive
 
 # Kept literal so that --help does not import pandas; tests check it matches dataset.FORMATS.
 FORMATS = ("csv", "jsonl", "parquet")
@@ -24,9 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  alpr-watch synthesize --days 7 --searches 20000 --out ref/ --to-kafka --bootstrap kafka:9092 --rate 1000",
     )
     p.add_argument("--out", type=Path, required=True, help="directory to write into (created if missing)")
-    p.add_argument("--days", type=int, default=60, help="length of the period in days (default 60)")
+    p.add_argument("--days", type=positive(int), default=60, help="length of the period in days (default 60)")
     p.add_argument("--seed", type=int, default=7, help="random seed; the same seed writes identical files (default 7)")
-    p.add_argument("--searches", type=int, default=200_000, help="number of searches (default 200000)")
+    p.add_argument("--searches", type=positive(int), default=200_000, help="number of searches (default 200000)")
     p.add_argument("--start", help="first day, YYYY-MM-DD (default: 1 December 2025 falls 40%% into the period)")
     p.add_argument("--format", choices=FORMATS, default="csv", help="searches file format (default csv)")
     p.add_argument("--xlsx", action="store_true", help="also write the Network Audit export as .xlsx")
@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "searches file: canonical JSON, keyed by agency, in time order")
     kafka.add_argument("--bootstrap", help="Kafka bootstrap server(s), HOST:PORT[,HOST:PORT] (needed with --to-kafka)")
     kafka.add_argument("--topic", default="alpr.searches", help="topic to send to (default: alpr.searches)")
-    kafka.add_argument("--partitions", type=int, default=4, help="partitions when the topic has to be created (default: 4)")
-    kafka.add_argument("--rate", type=float, help="searches per second at most (default: as fast as possible)")
+    kafka.add_argument("--partitions", type=positive(int), default=4, help="partitions when the topic has to be created (default: 4)")
+    kafka.add_argument("--rate", type=positive(), help="searches per second at most (default: as fast as possible)")
     p.set_defaults(handler=_run)
 
 

@@ -23,3 +23,24 @@ def test_a_user_error_is_one_line_with_status_2(tmp_path, capsys):
     assert main(["replay", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out")]) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress bar's last state
     assert "alpr-watch replay: error:" in last and "missing.csv" in last and "Traceback" not in last
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["stream", "--bootstrap", "k:9092", "--group", "g", "--store", "sqlite://", "--rules-interval", "0"], "--rules-interval"),
+    (["stream", "--bootstrap", "k:9092", "--group", "g", "--store", "sqlite://", "--idle-grace", "-1"], "--idle-grace"),
+    (["synthesize", "--out", "x", "--searches", "ten"], "--searches"),
+    (["dashboard", "--refresh", "-5"], "--refresh"),
+])
+def test_a_number_out_of_range_is_refused_naming_the_option(argv, option, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"argument {option}: expected a number" in err and argv[-1] in err
+
+
+def test_numbers_in_range_are_taken():
+    from detector.cli import build_parser
+
+    args = build_parser().parse_args(["stream", "--bootstrap", "k:9092", "--group", "g", "--store", "sqlite://",
+                                      "--rules-interval", "0.5", "--idle-grace", "0", "--max-poll-records", "7"])
+    assert (args.rules_interval, args.idle_grace, args.max_poll_records) == (0.5, 0.0, 7)
