@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from detector.cli import CliError, example_parser
+
+if TYPE_CHECKING:
+    from detector.scoring import Fusion
+    from detector.suppress import Suppressions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,12 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_replay)
 
 
-def _replay(args: argparse.Namespace) -> int:
-    from streams.memory import keep_freed_memory
-
-    keep_freed_memory()  # this process is one replay: a batch job
+def reviewer_files(args: argparse.Namespace) -> tuple[Fusion | None, Suppressions | None]:
+    """The fusion of ``--weights`` and the rules of ``--suppressions``, read once for replay and
+    stream alike; a bad file stops the command before it reads or joins anything."""
     from detector.validate import InputError
-    from streams.replay import replay  # imports the detector only once it reads (see there)
 
     fusion = None
     if args.weights:
@@ -56,6 +59,17 @@ def _replay(args: argparse.Namespace) -> int:
             suppressions = load_suppressions(args.suppressions)
         except InputError as exc:
             raise CliError(str(exc)) from exc
+    return fusion, suppressions
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from streams.memory import keep_freed_memory
+
+    keep_freed_memory()  # this process is one replay: a batch job
+    from detector.validate import InputError
+    from streams.replay import replay  # imports the detector only once it reads (see there)
+
+    fusion, suppressions = reviewer_files(args)
     try:
         summary = replay(args.dataset, args.out, store_url=args.store, policy=args.policy, fmt=args.fmt,
                          agency=args.agency, reference_dir=args.reference,

@@ -36,7 +36,8 @@ from detector import store as store_mod
 from detector.engine import Detector
 from detector.policy import load_policy
 from detector.reference import load_reference
-from detector.suppress import load_suppressions, record_file_rules, stored_rules
+from detector.scoring import Fusion
+from detector.suppress import Suppressions, record_file_rules, stored_rules
 from detector.validate import InputError, Reject
 from streams.checkpoint import CheckpointStore, TaskCheckpoint
 from streams.kafka_io import KafkaSettings, Topics, ensure_topics
@@ -60,8 +61,8 @@ class StreamConfig:
     reference: str | None = None
     policy: str = "auto"
     model: str | None = None
-    weights: str | None = None  # signal weights learned from reviewers (alpr-watch feedback)
-    suppressions: str | None = None  # reviewers' suppression rules (detector.suppress), as replay --suppressions
+    fusion: Fusion | None = None  # with the signal weights learned from reviewers (alpr-watch feedback)
+    suppressions: Suppressions | None = None  # reviewers' suppression rules (detector.suppress), as replay's
     exit_when_idle: float | None = None
     metrics_port: int | None = None
     commit_interval: float = 1.0  # seconds between checkpoints while busy (longer when encoding the state takes long; at once in a pause)
@@ -88,9 +89,9 @@ class StreamSummary:
                 *self.suppressions]
 
 
-def build_detector(reference_dir: str | None, policy: str, model: str | None, weights: str | None = None,
-                   suppressions: str | None = None) -> Detector:
-    """The detector a replay of the same reference, policy, model, weights and suppression rules would build."""
+def build_detector(reference_dir: str | None, policy: str, model: str | None, fusion: Fusion | None = None,
+                   suppressions: Suppressions | None = None) -> Detector:
+    """The detector a replay of the same reference, policy, model, fusion and suppression rules would build."""
     from streams.replay import home_state
 
     reference = load_reference(reference_dir)
@@ -99,13 +100,8 @@ def build_detector(reference_dir: str | None, policy: str, model: str | None, we
         from models.persist import load_model
 
         bundle = load_model(model)
-    fusion = None
-    if weights is not None:
-        from models.feedback import Feedback
-
-        fusion = Feedback.load(weights).fusion()
-    rules = load_suppressions(suppressions) if suppressions is not None else None
-    return Detector(reference, load_policy(policy, home_state(reference)), fusion=fusion, model=bundle, suppressions=rules)
+    return Detector(reference, load_policy(policy, home_state(reference)), fusion=fusion, model=bundle,
+                    suppressions=suppressions)
 
 
 class _Delivered(NamedTuple):
@@ -222,7 +218,7 @@ class Stream:
         t = self.topics
         counts.update(ensure_topics(config.kafka, {t.by_target: n, t.episodes: n, t.alerts: n, t.dlq: n}))
         self.partitions = counts
-        self.stage = StageContext(build_detector(config.reference, config.policy, config.model, config.weights,
+        self.stage = StageContext(build_detector(config.reference, config.policy, config.model, config.fusion,
                                                   config.suppressions), self.topics, counts,
                                   self.metrics, self._dead_letter, config.idle_grace)
         self._next_rules = 0.0  # the next reading of the store's suppression rules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from detector.cli import CliError, example_parser, non_negative, positive
+from streams.cli import reviewer_files
 
 
 def _kafka_options(p: argparse.ArgumentParser) -> None:
@@ -94,25 +95,12 @@ def _stream(args: argparse.Namespace) -> int:
         # finish the batch in hand, commit, leave the group
         stop.set()
 
-    if args.weights:
-        from models.feedback import Feedback
-
-        try:
-            Feedback.load(args.weights)  # a bad file stops here, before the stream joins its group
-        except (OSError, ValueError) as exc:
-            raise CliError(f"--weights {args.weights}: {exc}") from exc
-    if args.suppressions:
-        from detector.suppress import load_suppressions
-
-        try:
-            load_suppressions(args.suppressions)  # as the weights: a bad file stops here
-        except InputError as exc:
-            raise CliError(str(exc)) from exc
+    fusion, suppressions = reviewer_files(args)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     config = StreamConfig(
         kafka=_settings(args), topic=args.topic, group=args.group, store_url=args.store, reference=args.reference,
-        policy=args.policy, model=args.model, weights=args.weights, suppressions=args.suppressions,
+        policy=args.policy, model=args.model, fusion=fusion, suppressions=suppressions,
         exit_when_idle=args.exit_when_idle, metrics_port=args.metrics_port,
         commit_interval=args.commit_interval, idle_grace=args.idle_grace, partitions=args.partitions,
         max_poll_records=args.max_poll_records, log_interval=args.log_interval, rules_interval=args.rules_interval,

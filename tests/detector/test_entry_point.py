@@ -44,3 +44,16 @@ def test_numbers_in_range_are_taken():
     args = build_parser().parse_args(["stream", "--bootstrap", "k:9092", "--group", "g", "--store", "sqlite://",
                                       "--rules-interval", "0.5", "--idle-grace", "0", "--max-poll-records", "7"])
     assert (args.rules_interval, args.idle_grace, args.max_poll_records) == (0.5, 0.0, 7)
+
+
+def test_a_stream_with_a_bad_reviewer_file_stops_before_it_reaches_kafka(tmp_path, capsys):
+    weights = tmp_path / "weights.json"
+    weights.write_text('{"weights": {"no_such_signal": 1.0}}')
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("suppressions:\n  - {id: x, reason: r, signals: [repeat_plate]}\n")  # no expiry
+    base = ["stream", "--bootstrap", "127.0.0.1:1", "--group", "g", "--store", f"sqlite:///{tmp_path / 's.sqlite'}"]
+    assert main(base + ["--weights", str(weights)]) == 2
+    assert f"--weights {weights}" in capsys.readouterr().err
+    assert main(base + ["--suppressions", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert str(rules) in err and "expires" in err

@@ -309,7 +309,7 @@ def test_stream_detector_scores_with_reviewer_weights_as_replay_does(tmp_path):
     learned.weights["repeat_plate"] = 0.5
     path = tmp_path / "weights.json"
     learned.save(path)
-    weighted = build_detector(None, "california", None, str(path))
+    weighted = build_detector(None, "california", None, Feedback.load(path).fusion())
     plain = build_detector(None, "california", None)
     assert weighted.fusion.weights == learned.fusion().weights
     assert weighted.fusion.weights != plain.fusion.weights
@@ -318,11 +318,12 @@ def test_stream_detector_scores_with_reviewer_weights_as_replay_does(tmp_path):
 
 
 def test_stream_detector_applies_suppression_rules_as_replay_does(tmp_path):
+    from detector.suppress import load_suppressions
     from streams.stream import build_detector
 
     path = tmp_path / "rules.yaml"
     path.write_text("suppressions:\n  - {id: assigned, reason: watch order W-3, plate: EX1, signals: [repeat_plate], expires: 2025-12-31}\n")
-    ruled = build_detector(None, "california", None, suppressions=str(path))
+    ruled = build_detector(None, "california", None, suppressions=load_suppressions(path))
     plain = build_detector(None, "california", None)
     stalking = [{"ts": f"2025-10-{d:02d}T10:00:00Z", "plate": "EX1", "reason": "inv"} for d in range(1, 11)]
     assert plain.process(make_batch(stalking)).signals[:, SIGNAL_INDEX["repeat_plate"]].max() > 0.9
