@@ -64,6 +64,9 @@ EMPTY = -1  # an unused row of a hash table; keys and codes are >= 0
 
 @njit(cache=True, inline="always")
 def _fnv1a(data, start, end):  # pragma: no cover - compiled
+    """Not ``detector.texthash``'s hash: a byte at a time is faster on a vocabulary's short strings
+    (a fifth to a quarter less time to find 600,000 plates and account keys), and these hashes never
+    leave the process, where that one's make ids that must never change."""
     h = np.uint64(14695981039346656037)
     for j in range(start, end):
         h = (h ^ np.uint64(data[j])) * np.uint64(1099511628211)
