@@ -52,6 +52,8 @@ class RuleError(InputError):
 SCOPES = ("user_id", "agency", "plate", "site_id", "case_number")
 FIELDS = ("id", "reason", "signals", "starts", "expires", *SCOPES)
 MAX_DAYS = 366
+# who ended a rules file's rule that the file no longer holds, as the dashboard lists it
+DROPPED_BY = "rules file (no longer in it)"
 
 
 @dataclass(frozen=True)
@@ -232,13 +234,21 @@ def record_file_rules(conn: sa.Connection, suppressions: Suppressions) -> None:
     """Keep a rules file's rules in the store, marked with the file and the time a run last applied
     them: the dashboard lists them beside the supervisors' own, since a rule can hide misuse as
     well as noise and every reviewer should see what is silenced. A rule the file changed since
-    is kept as it now reads; many stream instances may record the same file at once."""
+    is kept as it now reads; one the file no longer holds is marked revoked by it (and taken up
+    again if it comes back); many stream instances may record the same file at once."""
     now = datetime.now(timezone.utc)
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    held = [rule.rule_id for rule in suppressions.rules if rule.rule_id not in suppressions.stored]
+    if suppressions.source:
+        conn.execute(rules_table.update()
+                     .where(rules_table.c.source == suppressions.source, rules_table.c.revoked_at.is_(None),
+                            rules_table.c.rule_id.not_in(held))
+                     .values(revoked_by=DROPPED_BY, revoked_at=now))
     for rule in suppressions.rules:
         if rule.rule_id in suppressions.stored:
             continue
-        values = {"rule": json.dumps(rule.entry()), "source": suppressions.source, "applied_at": now}
+        values = {"rule": json.dumps(rule.entry()), "source": suppressions.source, "applied_at": now,
+                  "revoked_by": None, "revoked_at": None}
         stmt = insert(rules_table).values(rule_id=rule.rule_id, created_by="rules file", created_at=now, **values)
         # a dashboard rule of the same id stays as it is: the run refused to start over it already
         conn.execute(stmt.on_conflict_do_update(index_elements=[rules_table.c.rule_id], set_=values,

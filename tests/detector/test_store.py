@@ -77,3 +77,26 @@ def test_a_rules_files_rules_are_recorded_once_and_kept_as_the_file_now_reads(en
         [row] = conn.execute(sa.select(store.suppressions)).mappings().all()
         assert stored_rules(conn) == []
     assert json.loads(row["rule"])["reason"] == "patrol (IA-7)" and row["source"] == str(path.resolve())
+
+
+def test_a_rule_its_file_no_longer_holds_is_revoked_by_the_file_and_taken_up_again_if_it_returns(engine, tmp_path):
+    from detector.suppress import DROPPED_BY, load_suppressions, record_file_rules
+
+    beat = "  - {id: beat, reason: patrol, agency: PD, signals: all, expires: 2025-12-31}\n"
+    school = "  - {id: school, reason: escort, agency: PD, signals: [sensitive_site], expires: 2025-12-31}\n"
+    path, other = tmp_path / "rules.yaml", tmp_path / "other.yaml"
+    other.write_text("suppressions:\n" + school.replace("school", "elsewhere"))
+
+    def record(text: str) -> dict[str, tuple]:
+        path.write_text("suppressions:\n" + text if text else "suppressions: []\n")
+        with engine.begin() as conn:
+            record_file_rules(conn, load_suppressions(path))
+            record_file_rules(conn, load_suppressions(other))
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(store.suppressions)).mappings().all()
+        return {r["rule_id"]: (r["revoked_by"], r["revoked_at"] is not None) for r in rows}
+
+    assert record(beat + school) == {"beat": (None, False), "school": (None, False), "elsewhere": (None, False)}
+    assert record(beat) == {"beat": (None, False), "school": (DROPPED_BY, True), "elsewhere": (None, False)}
+    assert record("") == {"beat": (DROPPED_BY, True), "school": (DROPPED_BY, True), "elsewhere": (None, False)}
+    assert record(school) == {"beat": (DROPPED_BY, True), "school": (None, False), "elsewhere": (None, False)}
