@@ -34,7 +34,7 @@ PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
 # Flagged searches an episode of these patterns needs before it opens: the lookup that tips a
 # run's decayed count over the bar is the run's edge, not yet a run.
 MIN_SEARCHES = {"informal_sharing": 2}
-COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far")
+COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far_new")
 MAXIMA = ("up_count", "up_days", "circle_plates", "circle_repeat", "site_days", "burst", "plate_users", "plate_users_window",
           "plate_agencies", "usual_day", "far_burst")
 

@@ -56,7 +56,7 @@ def signal_detail(name: str, ctx: dict) -> str:
     if name == "volume_burst":
         return f"up to {ctx['max_burst']:.0f} searches in about an hour against a usual {ctx['usual_day']:.0f} per day"
     if name == "informal_sharing":
-        return f"{_run_of_far(ctx)}; {_times(ctx['far'], 'lookup')} of them in this alert"
+        return f"{_run_of_far(ctx)}; {_times(ctx['far_new'], 'lookup')} of them in this alert"
     if name == "subject_swarm":
         return f"{ctx['max_plate_users']:.0f} different users from {ctx['max_plate_agencies']:.0f} agencies looked up {ctx['target']} within two weeks, without a shared case number"
     if name == "outside_sharing":
@@ -88,7 +88,7 @@ def _times(n: float, noun: str) -> str:
 
 def _run_of_far(ctx: dict) -> str:
     """The run an informal-sharing alert stands on: its flagged searches may be only the run's end."""
-    run = max(ctx["far_burst"], ctx["far"])  # a checkpoint from before the run was kept restores it as 0
+    run = max(ctx["far_burst"], ctx["far_new"])  # a checkpoint from before the run was kept restores it as 0
     return f"a run of about {_times(run, 'nationwide lookup')} of plates unknown locally within hours"
 
 

@@ -28,10 +28,11 @@ USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
-    "linked_recent", "circle_chance",
+    "linked_recent", "circle_chance", "far_new",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
+AGENCY_PERSON = {"first": (np.int64, -1)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
 
 
@@ -89,6 +90,7 @@ def user_kernel(  # pragma: no cover - compiled
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday,
     as_slots, as_size, as_count,
+    ap_slots, ap_size, ap_first,
     k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near,
     burst_tau, daily_alpha, far_tau, sweep_window,
 ):
@@ -132,9 +134,19 @@ def user_kernel(  # pragma: no cover - compiled
         u_burst_nc[u] = u_burst_nc[u] * burst + fishing
         u_day_fish[u] += fishing
         out[7, i] = u_day_fish[u]
-        # unexplained far-reaching lookups of unknown plates: the recent run, and this user's usual day of them
-        u_far[u] = u_far[u] * _decay(u_last[u], ti, far_tau) + far[i]
-        u_far_day[u] += far[i]
+        # unexplained far-reaching lookups of unknown plates, of people the agency never looked up
+        # before (no local history): the recent run, and this user's usual day of them
+        far_new = far[i]
+        if plate[i] >= 0:
+            g = slot_of(ap_slots, a * 4294967296 + plate[i], ap_size)
+            if g == ap_size:
+                ap_size += 1
+                ap_first[g] = ti
+            elif ap_first[g] < ti:
+                far_new = 0.0
+        out[26, i] = far_new
+        u_far[u] = u_far[u] * _decay(u_last[u], ti, far_tau) + far_new
+        u_far_day[u] += far_new
         out[16, i] = u_far[u]
         out[17, i] = u_far_daily[u] if u_active[u] > 0 else 0.0
         u_last[u] = ti
@@ -249,7 +261,7 @@ def user_kernel(  # pragma: no cover - compiled
             out[25, i] = u_linked[u] * (link_start[centre + 1] - link_start[centre] + 1) / (link_start.shape[0] - 1)
             out[19, i] = anchor
             out[20, i] = max(best_rep, 0.0)  # none where a case or hotlist tie explains the repeated plate
-    return p_size, s_size, as_size, k_size
+    return p_size, s_size, as_size, ap_size, k_size
 
 
 @njit(cache=True, nogil=True)
@@ -359,6 +371,8 @@ class UserSide(_Checkpointed):
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
         # keyed by agency and site: how many of its users' searches passed the site
         self.agency_site = Table(AGENCY_SITE, keyed=True)
+        # keyed by agency and person: when the agency first looked the person up
+        self.agency_person = Table(AGENCY_PERSON, keyed=True)
         # keyed by user and the searched plate's row in the reference's links
         self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0), "rep": (np.float64, 0.0)}, keyed=True)
         # per row: when any of these users last looked the plate up, and which (a bit per user
@@ -385,6 +399,7 @@ class UserSide(_Checkpointed):
         self.pair.reserve(self.pair.size + np.count_nonzero(p >= 0))
         self.site.reserve(self.site.size + np.count_nonzero(s >= 0))
         self.agency_site.reserve(self.agency_site.size + np.count_nonzero(s >= 0))
+        self.agency_person.reserve(self.agency_person.size + np.count_nonzero(p >= 0))
         self.linked.reserve(self.linked.size + np.count_nonzero(linked >= 0))
         rows = len(links.start) - 1
         if len(self.row_last) != rows:
@@ -396,13 +411,14 @@ class UserSide(_Checkpointed):
         out = np.zeros((len(USER_FEATURES), n))
         out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
-        self.pair.size, self.site.size, self.agency_site.size, self.linked.size = user_kernel(
+        self.pair.size, self.site.size, self.agency_site.size, self.agency_person.size, self.linked.size = user_kernel(
             t, u, a, p, s, located, explained, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], A["daily"], A["n"], A["located"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
+            self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"],
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,
             links.start, links.near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window,
@@ -414,9 +430,10 @@ class UserSide(_Checkpointed):
         unknown = {"array.row_users": np.full(len(arrays["array.row_last"]), np.iinfo(np.uint64).max, dtype=np.uint64)}
         # ... and from before ``agency_site``: no site passed yet
         unknown |= Table(AGENCY_SITE, keyed=True).to_arrays("agency_site")
+        unknown |= Table(AGENCY_PERSON, keyed=True).to_arrays("agency_person")
         super().load_arrays(unknown | arrays)
 
-    TABLES = ("user", "agency", "pair", "site", "agency_site", "linked")
+    TABLES = ("user", "agency", "pair", "site", "agency_site", "agency_person", "linked")
     VOCABS = ("users", "agencies", "plates", "sites")
     ARRAYS = ("row_last", "row_users")
 

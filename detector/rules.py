@@ -198,7 +198,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # a day of the user's history has shown what is usual)
     far_ratio = f["far_burst"] / np.maximum(f["far_usual"], 0.5)
     bar = np.where(nat & (f["daily_mean"] >= 0), p.far_beyond_reach, 1.0)
-    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far"]
+    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far_new"]
 
     # many users on one private person's plate
     # the decayed count undercounts users who came within a few days (ten users in three days reach 6.9):

@@ -86,7 +86,7 @@ def test_a_target_side_checkpoint_from_before_the_four_day_count_loads_with_it_e
     assert out[TARGET_FEATURES.index("plate_users_window"), 0] == 1  # the four-day count starts afresh with b
 
 
-def test_a_user_side_checkpoint_from_before_the_site_counts_loads_with_them_empty():
+def test_a_user_side_checkpoint_from_before_the_agency_counts_loads_with_them_empty():
     near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
     colleague = [dict(near, ts=f"2025-10-0{d}T10:00:00Z", user_id="u2") for d in (1, 2, 3)]
     mine = [dict(near, ts="2025-10-05T10:00:00Z", user_id="u1")]
@@ -95,7 +95,8 @@ def test_a_user_side_checkpoint_from_before_the_site_counts_loads_with_them_empt
     arrays = det.user_side.to_arrays()
     carried = det.features(make_batch(mine))
     assert carried[["peer_site_count", "peer_located", "located_count"]].iloc[0].tolist() == [3.0, 3.0, 1.0]
-    old = {k: v for k, v in arrays.items() if not k.startswith("agency_site.") and k not in ("user.located", "agency.located")}
+    old = {k: v for k, v in arrays.items()
+           if not k.startswith(("agency_site.", "agency_person.")) and k not in ("user.located", "agency.located")}
     resumed = Detector(REF, load_policy("california"))
     resumed.user_side.load_arrays(old)
     again = resumed.features(make_batch(mine))

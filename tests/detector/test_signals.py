@@ -256,3 +256,16 @@ def test_missing_case_number_and_vague_reason():
     res = run([{"reason": "inv"}, {"reason": "armed robbery"}, {"reason": "inv", "case_number": "2025-0042"}, {"reason": ""}])
     assert strength(res, "no_case_number").tolist() == [1.0, 1.0, 0.0, 1.0]
     assert strength(res, "vague_reason").tolist() == [1.0, 0.0, 1.0, 1.0]
+
+
+def test_informal_sharing_counts_only_people_the_agency_has_no_history_of():
+    run_rows = [{"ts": t, "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1500}
+                for i, t in enumerate(days(20, start="2025-10-20T10:00:00Z", step="5min"))]
+    # a colleague looked the same cars up in September, on the agency's own cameras, under a case
+    known = [{"ts": t, "user_id": "u2", "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1, "case_number": "C-4"}
+             for i, t in enumerate(days(20, start="2025-09-01T10:00:00Z", step="1h"))]
+    elsewhere = [dict(r, agency="City PD") for r in known]  # ... or another agency did
+    assert strength(run(known + run_rows), "informal_sharing").max() == 0
+    assert strength(run(elsewhere + run_rows), "informal_sharing")[-1] > 0.9
+    ctx = Detector(REF, load_policy("california")).features(make_batch(known + run_rows))
+    assert ctx["far_new"].sum() == 0 and ctx["far"].sum() == 20  # far-reaching all, new to the agency none
