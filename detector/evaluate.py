@@ -80,6 +80,16 @@ def _read_alerts(results: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def read_reasons(source: str | Path) -> pd.DataFrame:
+    """The ``search_id``, ``reason`` and ``offense_type`` of every search of a dataset (file or
+    directory): what ``evaluate`` needs to tell laundered incidents apart."""
+    from detector.validate import RejectCounter
+    from streams.files import find_searches_file, read_searches
+
+    path = find_searches_file(source)
+    return pd.concat([b[["search_id", "reason", "offense_type"]] for b in read_searches(path, RejectCounter())])
+
+
 def evaluate(labels_path: str | Path, results: str | Path, searches: pd.DataFrame | None = None) -> Quality:
     """Quality of ``results`` (a replay output directory) against ``labels.csv``.
 

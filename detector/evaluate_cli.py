@@ -23,17 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from detector.evaluate import evaluate
-    from detector.validate import InputError, RejectCounter
-    from streams.files import find_searches_file, read_searches
-
-    import pandas as pd
+    from detector.evaluate import evaluate, read_reasons
+    from detector.validate import InputError
 
     try:
         source = args.dataset or Path(args.labels).parent
         try:
-            path = find_searches_file(source)
-            searches = pd.concat([b[["search_id", "reason", "offense_type"]] for b in read_searches(path, RejectCounter())])
+            searches = read_reasons(source)
         except InputError:
             if args.dataset:
                 raise
