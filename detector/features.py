@@ -7,7 +7,8 @@ numbers. State is split by what it is keyed on, so a stream can partition it:
 * ``UserSide``: keyed by the searching account (a stream partitions it by agency):
   working hours, volume, repetition of one person, searches across one household and
   the households linked to it, repeated searches near one site, the reach the user
-  normally asks for.
+  normally asks for; and, per agency, what its officers usually do, the sites their
+  searches pass, and the people the agency has looked up before.
 * ``TargetSide``: keyed by the plate searched (a stream partitions it by plate):
   how many different users look one person up (a decayed count, and the users of the
   last few calendar days), whether a plate has any local history.
@@ -428,7 +429,8 @@ class UserSide(_Checkpointed):
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         # a checkpoint from before ``row_users``: any user may have looked any row up, which spares nothing
         unknown = {"array.row_users": np.full(len(arrays["array.row_last"]), np.iinfo(np.uint64).max, dtype=np.uint64)}
-        # ... and from before ``agency_site``: no site passed yet
+        # ... and from before the agency tables: no site passed and nobody looked up yet, so every
+        # person is new to the agency once more
         unknown |= Table(AGENCY_SITE, keyed=True).to_arrays("agency_site")
         unknown |= Table(AGENCY_PERSON, keyed=True).to_arrays("agency_person")
         super().load_arrays(unknown | arrays)
