@@ -25,9 +25,8 @@ from detector.policy import Policy
 from detector.reasons import PROTECTED, names_of
 from detector.reference import Reference
 from detector.report_data import DEVICE_BINS, NATIONWIDE, NETWORK_BINS, REASON_GROUPS, ReportData
-from detector.schema import NS_DAY
 from detector.report_svg import bar_chart, count, line_chart, percent
-from detector.schema import SEVERITIES
+from detector.schema import NS_DAY, SEVERITIES
 
 TEMPLATES = Path(__file__).with_name("templates")
 DAILY_UP_TO = 92  # days; longer periods are charted per week

@@ -238,16 +238,20 @@ def alert_row(record: dict) -> dict:
     }
 
 
+def dialect_insert(conn: Connection, table: sa.Table) -> sa.Insert:
+    """An INSERT into ``table`` as this database's dialect builds it: the kind that takes ON CONFLICT."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def _upsert(conn: Connection, table: sa.Table, rows: list[dict], key: str, keep: Iterable[str] = ()) -> None:
     """Insert or replace rows by primary key, leaving columns in ``keep`` as stored."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
+    stmt = dialect_insert(conn, table)
     update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key and c.name in rows[0] and c.name not in keep}
     conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_=update), rows)
 

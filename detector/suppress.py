@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import yaml
-from sqlalchemy.dialects import postgresql, sqlite
 
 from detector.rules import SIGNAL_INDEX
 from detector.schema import NS_DAY, normalize_plates
+from detector.store import dialect_insert
 from detector.store import suppressions as rules_table
 from detector.validate import InputError
 
@@ -94,12 +94,17 @@ class Suppressions:
     source: str = ""  # the rules file the others came from
     ended: dict[str, SuppressionRule] = field(default_factory=dict)  # store rules taken out since, by id: still reported
 
+    @property
+    def from_file(self) -> list[SuppressionRule]:
+        """The rules of the rules file (``source``), not those taken from the store."""
+        return [r for r in self.rules if r.rule_id not in self.stored]
+
     def take_stored(self, rules: list[SuppressionRule]) -> tuple[int, int]:
         """The store's rules in place of those taken from it before (a file's stay): how many
         came and how many went. A running stream calls this again and again, so that what
         supervisors write or revoke in the dashboard takes effect without a restart. An id
         that a file's rule uses too is refused, so that counts stay apart."""
-        own = [r for r in self.rules if r.rule_id not in self.stored]
+        own = self.from_file
         taken = {r.rule_id for r in own}
         clash = [r.rule_id for r in rules if r.rule_id in taken]
         if clash:
@@ -237,19 +242,16 @@ def record_file_rules(conn: sa.Connection, suppressions: Suppressions) -> None:
     is kept as it now reads; one the file no longer holds is marked revoked by it (and taken up
     again if it comes back); many stream instances may record the same file at once."""
     now = datetime.now(timezone.utc)
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    held = [rule.rule_id for rule in suppressions.rules if rule.rule_id not in suppressions.stored]
+    held = suppressions.from_file
     if suppressions.source:
         conn.execute(rules_table.update()
                      .where(rules_table.c.source == suppressions.source, rules_table.c.revoked_at.is_(None),
-                            rules_table.c.rule_id.not_in(held))
+                            rules_table.c.rule_id.not_in([rule.rule_id for rule in held]))
                      .values(revoked_by=DROPPED_BY, revoked_at=now))
-    for rule in suppressions.rules:
-        if rule.rule_id in suppressions.stored:
-            continue
+    for rule in held:
         values = {"rule": json.dumps(rule.entry()), "source": suppressions.source, "applied_at": now,
                   "revoked_by": None, "revoked_at": None}
-        stmt = insert(rules_table).values(rule_id=rule.rule_id, created_by="rules file", created_at=now, **values)
+        stmt = dialect_insert(conn, rules_table).values(rule_id=rule.rule_id, created_by="rules file", created_at=now, **values)
         # a dashboard rule of the same id stays as it is: the run refused to start over it already
         conn.execute(stmt.on_conflict_do_update(index_elements=[rules_table.c.rule_id], set_=values,
                                                 where=rules_table.c.source.is_not(None)))

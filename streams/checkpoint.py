@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from detector import store
@@ -203,8 +202,7 @@ class CheckpointStore:
         table = store.checkpoints
         values = {"next_offset": entry.next_offset, "state": entry.encoded(), "updated_at": sa.func.now()}
         if entry.expected_offset is None:
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            stmt = insert(table).values(group_id=self.group, topic=entry.topic, partition=entry.partition, **values)
+            stmt = store.dialect_insert(conn, table).values(group_id=self.group, topic=entry.topic, partition=entry.partition, **values)
             # rowcount of INSERT .. ON CONFLICT is -1 under psycopg: count the returned rows instead
             done = len(conn.execute(stmt.on_conflict_do_nothing().returning(table.c.partition)).all())
         else:
