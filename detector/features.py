@@ -92,10 +92,10 @@ def user_kernel(  # pragma: no cover - compiled
     s_slots, s_size, s_count, s_days, s_lastday,
     as_slots, as_size, as_count,
     ap_slots, ap_size, ap_first,
-    k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near,
+    k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near, back_start, back_near,
     burst_tau, daily_alpha, far_tau, sweep_window,
 ):
-    link_near_buf = np.empty(np.max(np.diff(link_start)) if link_start.shape[0] > 1 else 0, dtype=np.int64)
+    link_near_buf = np.empty(np.max(np.diff(link_start) + np.diff(back_start)) if link_start.shape[0] > 1 else 0, dtype=np.int64)
     for i in range(t.shape[0]):
         u = user[i]
         a = agency[i]
@@ -238,16 +238,21 @@ def user_kernel(  # pragma: no cover - compiled
             own_rep = k_rep[s]
             anchor, opened = r, k_first[s]
             recent = 0
-            for j in range(link_start[r], link_start[r + 1]):
-                q = link_near[j]
-                s2 = _recent_slot(u, q, ti, k_slots, k_last, row_last, row_users, sweep_window)
-                if s2 >= 0:
-                    own += k_weight[s2]
-                    own_rep = max(own_rep, k_rep[s2])
-                    link_near_buf[recent] = q
-                    recent += 1
-                    if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
-                        anchor, opened = q, k_first[s2]
+            # the plates of its circle, then those whose circle holds it without its holding theirs
+            # (an employee's, for an employer): candidate centres, and the run's first plate
+            for side in range(2):
+                starts, nears = (link_start, link_near) if side == 0 else (back_start, back_near)
+                for j in range(starts[r], starts[r + 1]):
+                    q = nears[j]
+                    s2 = _recent_slot(u, q, ti, k_slots, k_last, row_last, row_users, sweep_window)
+                    if s2 >= 0:
+                        if side == 0:
+                            own += k_weight[s2]
+                            own_rep = max(own_rep, k_rep[s2])
+                        link_near_buf[recent] = q
+                        recent += 1
+                        if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
+                            anchor, opened = q, k_first[s2]
             best, best_rep, centre = own, own_rep, r
             # the circle may be centred on a plate looked up before (the target, then its links)
             for j in range(recent):
@@ -380,6 +385,9 @@ class UserSide(_Checkpointed):
         # modulo 64); they spare most lookups in ``linked``
         self.row_last = np.zeros(0, dtype=np.int64)
         self.row_users = np.zeros(0, dtype=np.uint64)
+        # the circles (``Links.digest``) those rows are of, once a batch has run: a checkpoint
+        # restored against other reference files is refused, not read with rows of other plates
+        self.links_digest = np.zeros(0, dtype=np.uint64)
 
     def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, located: np.ndarray, explained: np.ndarray,
             has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray, links: Links) -> np.ndarray:
@@ -403,12 +411,14 @@ class UserSide(_Checkpointed):
         self.agency_person.reserve(self.agency_person.size + np.count_nonzero(p >= 0))
         self.linked.reserve(self.linked.size + np.count_nonzero(linked >= 0))
         rows = len(links.start) - 1
-        if len(self.row_last) != rows:
-            if len(self.row_last):
-                raise ValueError(f"the feature state was built with {len(self.row_last):,} linked plates, the reference "
-                                 f"has {rows:,}: reference files changed since the state was saved")
+        digest = np.array([links.digest], dtype=np.uint64)
+        if len(self.row_last) != rows or (len(self.links_digest) and self.links_digest[0] != digest[0]):
+            if len(self.row_last) or len(self.links_digest):
+                raise ValueError(f"the feature state was built on other circles ({len(self.row_last):,} linked plates) than "
+                                 f"the reference's ({rows:,}): reference files changed since the state was saved")
             self.row_last = np.full(rows, -1, dtype=np.int64)
             self.row_users = np.zeros(rows, dtype=np.uint64)
+        self.links_digest = digest
         out = np.zeros((len(USER_FEATURES), n))
         out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
@@ -421,14 +431,15 @@ class UserSide(_Checkpointed):
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
             self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"],
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,
-            links.start, links.near,
+            links.start, links.near, links.back_start, links.back_near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window,
         )
         return out
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         # a checkpoint from before ``row_users``: any user may have looked any row up, which spares nothing
-        unknown = {"array.row_users": np.full(len(arrays["array.row_last"]), np.iinfo(np.uint64).max, dtype=np.uint64)}
+        unknown = {"array.row_users": np.full(len(arrays["array.row_last"]), np.iinfo(np.uint64).max, dtype=np.uint64),
+                   "array.links_digest": np.zeros(0, dtype=np.uint64)}  # ... and before the digest: rows are checked by number only
         # ... and from before the agency tables: no site passed and nobody looked up yet, so every
         # person is new to the agency once more
         unknown |= Table(AGENCY_SITE, keyed=True).to_arrays("agency_site")
@@ -437,7 +448,7 @@ class UserSide(_Checkpointed):
 
     TABLES = ("user", "agency", "pair", "site", "agency_site", "agency_person", "linked")
     VOCABS = ("users", "agencies", "plates", "sites")
-    ARRAYS = ("row_last", "row_users")
+    ARRAYS = ("row_last", "row_users", "links_digest")
 
 
 class TargetSide(_Checkpointed):

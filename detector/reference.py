@@ -6,6 +6,7 @@ prepared once as dictionaries and arrays so the per-search path stays vectorised
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
 EARTH_RADIUS_M = 6_371_008.8
-# Links that tie plates into one circle of people; employers link too many strangers.
+# Links that put two households in each other's circle (an ``employer`` link puts the
+# employer in its employee's only: see ``Reference._links``).
 CIRCLE_KINDS = ("household", "associate", "co_travel")
-# A household linked to more households than this is a hub (a fleet, a shared address):
-# its links say nothing about one family's circle.
+# A household linked to more households than this is a hub (a fleet, a shared address, a
+# large employer): it is in its neighbours' circles, they are not in its.
 MAX_LINKS = 12
 # Site centres around a search checked for an overlapping circle (``Reference.sites_near``).
 NEAREST_SITES = 8
@@ -84,13 +86,25 @@ class PlateFacts:
 @dataclass(frozen=True, eq=False)
 class Links:
     """The linked plates of each plate, compressed by row: a plate with row ``r`` (``row`` by
-    code in the reference's plate index, -1 for a plate linked to nothing) is linked to the
-    plates of rows ``near[start[r]:start[r + 1]]``. ``person[r]`` names the plate's household."""
+    code in the reference's plate index, -1 for a plate linked to nothing) has in its circle
+    the plates of rows ``near[start[r]:start[r + 1]]``, and is in the circles of those of
+    ``back_near[back_start[r]:back_start[r + 1]]`` besides (an employee's, were it an employer).
+    ``person[r]`` names the plate's household."""
 
     row: np.ndarray
     start: np.ndarray
     near: np.ndarray
+    back_start: np.ndarray
+    back_near: np.ndarray
     person: np.ndarray
+
+    @cached_property
+    def digest(self) -> int:
+        """A fingerprint of the circles, for state keyed by their rows to know it was built on these."""
+        h = hashlib.blake2b(digest_size=8)
+        for part in (self.start, self.near, self.back_start, self.back_near):
+            h.update(np.ascontiguousarray(part, dtype=np.int64).tobytes())
+        return int.from_bytes(h.digest(), "little")
 
 
 @dataclass
@@ -165,56 +179,79 @@ class Reference:
         return PlateFacts(registered=f.registered[at], owner=f.owner[at], households=f.households[at], linked=f.linked[at])
 
     def _links(self, values: np.ndarray, hh: np.ndarray, names: np.ndarray, solo: np.ndarray) -> Links:
-        """Each plate's circle: the plates of its household and of the households linked to it.
+        """Each plate's circle: the plates of its household and of the households linked to it;
+        and the plates whose circle holds it without its holding theirs.
 
         ``values`` are the plates of the index, ``hh`` each one's household by code: ``names``
         name the register's households (``solo`` those of one vehicle without a household id),
         codes past them are plates alone, named by the plate.
 
-        One hop between households (household, associate and co-travel links), not the
-        connected component: links of a whole region chain into one giant component,
-        which would make everyone everyone's associate. Worked out on integer codes of
-        plates and households, each step a gather over sorted arrays, so that a register
-        of a million plates takes seconds.
+        One hop between households, not the connected component: links of a whole region
+        chain into one giant component, which would make everyone everyone's associate.
+        Household, associate and co-travel links put each household in the other's circle.
+        An employer link puts the employer (of the two, the household with more employer
+        links) in the employee's circle but not the employee in the employer's: where someone
+        works is part of their life, the people who work there are not one another's circle.
+        A hub (a household linked to more than ``MAX_LINKS`` others: a fleet, a shared
+        address, a large employer) is likewise in its neighbours' circles while its own
+        circle is its household. Worked out on integer codes of plates and households, each
+        step a gather over sorted arrays, so that a register of a million plates takes seconds.
         """
         plates = self._plates
         if not len(plates):
-            return Links(row=np.zeros(0, np.int64), start=np.zeros(1, np.int64), near=np.zeros(0, np.int64),
-                         person=np.zeros(0, dtype=object))
+            empty = np.zeros(0, np.int64)
+            return Links(row=empty, start=np.zeros(1, np.int64), near=empty, back_start=np.zeros(1, np.int64),
+                         back_near=empty, person=np.zeros(0, dtype=object))
         n = np.int64(hh.max() + 1)
-        rel = self.relations[self.relations["kind"].str.lower().isin(CIRCLE_KINDS)]
-        a, b = (hh[plates.find(rel[side].tolist())] for side in ("plate_a", "plate_b"))
-        pair = np.unique(np.concatenate([a * n + b, b * n + a]))  # household links, both ways, once each
-        edges = np.column_stack([pair // n, pair % n])
-        edges = edges[edges[:, 0] != edges[:, 1]]
-        hub = np.bincount(edges[:, 0], minlength=n) > MAX_LINKS
-        edges = edges[~hub[edges[:, 0]] & ~hub[edges[:, 1]]]
+        kind = self.relations["kind"].str.lower()
+        a, b = (hh[plates.find(self.relations[side].tolist())] for side in ("plate_a", "plate_b"))
+        mutual = kind.isin(CIRCLE_KINDS).to_numpy()
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        pair = np.unique((lo * n + hi)[(kind == "employer").to_numpy() & (lo != hi)])
+        lo, hi = pair // n, pair % n
+        employees = np.bincount(np.concatenate([lo, hi]), minlength=n)
+        # edge x -> y: y is in x's circle
+        edges = np.unique(np.concatenate([
+            a[mutual] * n + b[mutual], b[mutual] * n + a[mutual],
+            (lo * n + hi)[employees[lo] <= employees[hi]], (hi * n + lo)[employees[hi] <= employees[lo]],
+        ]))
+        edges = edges[edges // n != edges % n]
+        neighbours = np.unique(np.concatenate([edges, (edges % n) * n + edges // n])) // n
+        hub = np.bincount(neighbours, minlength=n) > MAX_LINKS
+        edges = edges[~hub[edges // n]]
+        reverse = (edges % n) * n + edges // n
+        back = np.sort(reverse[~np.isin(reverse, edges)])  # y -> x: x's circle holds y, y's does not hold x
         known = np.flatnonzero(values != "")
         own = np.unique(hh[known])
-        # each household's circle (itself and the households linked to it), and each household's plates
-        circle = np.concatenate([np.column_stack([own, own]), edges])
-        circle = circle[np.argsort(circle[:, 0] * n + circle[:, 1])]
-        circle_start = np.searchsorted(circle[:, 0], np.arange(n + 1))
         members = known[np.argsort(hh[known], kind="stable")]
         member_start = np.searchsorted(hh[members], np.arange(n + 1))
-        # plate -> the households of its circle -> their plates
-        ways = circle_start[hh[known] + 1] - circle_start[hh[known]]
-        other = circle[_runs(circle_start[hh[known]], ways), 1]
-        code = np.repeat(known, ways)
-        ways = member_start[other + 1] - member_start[other]
-        near = members[_runs(member_start[other], ways)]
-        code = np.repeat(code, ways)
-        keep = code != near
-        order = np.argsort(code[keep] * np.int64(len(plates)) + near[keep])
-        code, near = code[keep][order], near[keep][order]
-        codes, starts = np.unique(code, return_index=True)
+
+        def plate_pairs(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Household pairs (sorted codes x * n + y) as plate pairs: each plate of x with each of y's."""
+            x, y = pairs // n, pairs % n
+            x_start = np.searchsorted(x, np.arange(n + 1))
+            ways = x_start[hh[known] + 1] - x_start[hh[known]]
+            other = y[_runs(x_start[hh[known]], ways)]
+            code = np.repeat(known, ways)
+            ways = member_start[other + 1] - member_start[other]
+            near = members[_runs(member_start[other], ways)]
+            code = np.repeat(code, ways)
+            keep = code != near
+            order = np.argsort(code[keep] * np.int64(len(plates)) + near[keep])
+            return code[keep][order], near[keep][order]
+
+        code, near = plate_pairs(np.union1d(own * n + own, edges))
+        back_code, back_near = plate_pairs(back)
+        codes = np.union1d(code, back_code)
         row = np.full(len(plates), -1, dtype=np.int64)
         row[codes] = np.arange(len(codes))
         home = np.where(hh[codes] < len(names), hh[codes], -1)
         person = _gather(names, home, "")
         alone = (home < 0) | _gather(solo, home, True)
         person[alone] = values[codes[alone]]
-        return Links(row=row, start=np.append(starts, len(code)).astype(np.int64), near=row[near], person=person)
+        return Links(row=row, start=np.searchsorted(row[code], np.arange(len(codes) + 1)), near=row[near],
+                     back_start=np.searchsorted(row[back_code], np.arange(len(codes) + 1)), back_near=row[back_near],
+                     person=person)
 
     @cached_property
     def register(self) -> PlateRegister:

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from batches import REF, make_batch
 from detector.engine import Detector
 from detector.features import USER_FEATURES, UserSide
 from detector.policy import load_policy
+from detector.reference import Reference
 
 CIRCLE = USER_FEATURES.index("circle_plates")
 
@@ -35,13 +37,30 @@ def test_a_checkpoint_from_before_row_users_resumes_to_the_same_features():
     det = Detector(REF, load_policy("california"))
     det.features(first)
     arrays = det.user_side.to_arrays()
-    del arrays["array.row_users"], arrays["linked.rep"]  # as written by the version before them
+    del arrays["array.row_users"], arrays["array.links_digest"], arrays["linked.rep"]  # as written by the version before them
     resumed = UserSide()
     resumed.load_arrays(arrays)
     det.user_side = resumed
     again = det.features(rest)
     np.testing.assert_array_equal(again["circle_plates"].to_numpy(), whole["circle_plates"].to_numpy()[66:])
     assert again["circle_plates"].tolist() == [2.0, 1.0, 3.0]
+
+
+def test_a_state_is_refused_against_other_circles_even_of_as_many_plates():
+    det = Detector(REF, load_policy("california"))
+    det.features(make_batch(_rows()[:66]))
+    arrays = det.user_side.to_arrays()
+    # the same plates linked otherwise: KID2 moves to a household of the register, EX1 and KID1 stay together
+    vehicles = REF.vehicles.assign(household_id=REF.vehicles["household_id"].mask(REF.vehicles["plate"] == "KID2", "f0"))
+    moved = Reference(vehicles=vehicles, relations=REF.relations, users=REF.users, agencies=REF.agencies, sites=REF.sites)
+    assert len(moved.links.start) == len(REF.links.start) and moved.links.digest != REF.links.digest
+    other = Detector(moved, load_policy("california"))
+    other.user_side.load_arrays(arrays)
+    with pytest.raises(ValueError, match="reference files changed since the state was saved"):
+        other.features(make_batch(_rows()[66:]))
+    same = Detector(REF, load_policy("california"))  # the same files read again: the same circles
+    same.user_side.load_arrays(arrays)
+    assert same.features(make_batch(_rows()[66:]))["circle_plates"].tolist() == [2.0, 1.0, 3.0]
 
 
 def test_the_four_day_user_count_follows_calendar_days_and_ignores_searches_older_than_it():

@@ -59,3 +59,24 @@ def test_the_register_gives_each_plate_its_owner_household_and_circle():
     assert circle("A1") == ("hh:h1", {"hh:h1"})  # A2, of the same household
     assert circle("B1") == ("B1", {"C1"})  # no household, but an associate
     assert circle("E1") == (None, set())  # no household id is no household shared with every other such vehicle
+
+
+def test_an_employer_or_a_hub_is_in_its_neighbours_circles_they_are_not_in_its():
+    staff = [f"S{i}" for i in range(14)]
+    vehicles = pd.DataFrame({"plate": ["W1", "W2", "A1", "H1", *staff], "household_id": ["hw", "hw", "ha", "hh", *staff],
+                             "owner_surname": ["Works", "Works", "Ames", "Hub", *staff]})
+    # W1 employs A1 and S0; H1 is associated with fourteen households: a hub
+    relations = pd.DataFrame({"plate_a": ["W1", "S0", *["H1"] * 14], "plate_b": ["A1", "W1", *staff],
+                              "kind": ["employer", "employer", *["associate"] * 14]})
+    ref = Reference(vehicles=vehicles, relations=relations)
+    links = ref.links
+
+    def rows(plate, start, near):
+        r = links.row[ref._plates.find([plate])[0]]
+        return sorted(links.person[q] for q in near[start[r]:start[r + 1]])
+
+    assert rows("A1", links.start, links.near) == ["hh:hw", "hh:hw"]  # W1 and W2: where A1's owner works
+    assert rows("W1", links.start, links.near) == ["hh:hw"]  # W2 only: not A1, not S0
+    assert rows("W1", links.back_start, links.back_near) == ["hh:S0", "hh:ha"]  # whose circles hold W1
+    assert rows("S3", links.start, links.near) == ["hh:hh"]
+    assert rows("H1", links.start, links.near) == [] and len(rows("H1", links.back_start, links.back_near)) == 14

@@ -52,6 +52,22 @@ def test_common_surname_grows_strong_when_the_user_keeps_coming_back_unexplained
     assert strength(with_case, "self_surname").max() < 0.2
 
 
+def test_common_surname_grows_strong_when_the_user_comes_back_to_another_car_of_that_family():
+    vehicles = pd.DataFrame({"plate": ["GAR1", "GAR2"] + [f"G{i}" for i in range(200)], "household_id": ["h0"] + [f"h{i}" for i in range(201)],
+                             "owner_surname": ["Garcia"] * 202})
+    ref = Reference(vehicles=with_register(vehicles), users=REF.users, agencies=REF.agencies)
+    two_cars = run([{"ts": t, "user_id": "u2", "plate": p, "reason": "inv"} for t, p in zip(days(2), ["GAR1", "GAR2"])], reference=ref)
+    one_sitting = run([{"ts": t, "user_id": "u2", "plate": p, "reason": "inv"} for t, p in zip(days(2, step="1h"), ["GAR1", "GAR2"])],
+                      reference=ref)
+    two_families = run([{"ts": t, "user_id": "u2", "plate": p, "reason": "inv"} for t, p in zip(days(2), ["GAR1", "G7"])], reference=ref)
+    with_case = run([{"ts": t, "user_id": "u2", "plate": p, "reason": "inv", "case_number": "C-7"} for t, p in zip(days(2), ["GAR1", "GAR2"])],
+                    reference=ref)
+    assert strength(two_cars, "self_surname")[-1] > 0.9
+    assert strength(one_sitting, "self_surname").max() < 0.5
+    assert strength(two_families, "self_surname").max() < 0.5  # one car each of two Garcia households: chance
+    assert strength(with_case, "self_surname").max() < 0.2
+
+
 def test_household_sweep_counts_one_hop_of_links_not_a_chain():
     # households A - B - C - D linked in a chain by associate links; A's circle is A and B only
     vehicles = with_register(pd.DataFrame({"plate": ["A1", "A2", "B1", "C1", "D1"], "household_id": ["ha", "ha", "hb", "hc", "hd"],
@@ -70,6 +86,23 @@ def test_household_sweep_counts_one_hop_of_links_not_a_chain():
     assert ctx["person"].tolist() == ["hh:ha", "hh:ha", "hh:ha"]
     alone = Detector(ref, load_policy("california")).features(make_batch([{"plate": "B1"}]))
     assert alone["person"].tolist() == ["hh:hb"]
+
+
+def test_household_sweep_holds_a_persons_employer_but_not_their_coworkers():
+    # W1 employs the owners of A1, B1 and C1; A2 is of A1's household
+    vehicles = with_register(pd.DataFrame({"plate": ["A1", "A2", "B1", "C1", "W1"], "household_id": ["ha", "ha", "hb", "hc", "hw"],
+                                           "owner_surname": ["Ames", "Ames", "Bell", "Cole", "Works"]}))
+    relations = pd.DataFrame({"plate_a": ["W1", "B1", "W1"], "plate_b": ["A1", "W1", "C1"], "kind": ["employer"] * 3})
+    ref = Reference(vehicles=vehicles, relations=relations, users=REF.users, agencies=REF.agencies)
+    # a person, their household and their workplace: one circle, whichever plate comes last
+    assert strength(run([{"ts": t, "plate": p} for t, p in zip(days(3), ["A1", "A2", "W1"])], reference=ref), "household_sweep")[-1] > 0.9
+    assert strength(run([{"ts": t, "plate": p} for t, p in zip(days(3), ["W1", "A1", "A2"])], reference=ref), "household_sweep")[-1] > 0.9
+    # three people who work at one place are not one another's circle
+    coworkers = run([{"ts": t, "plate": p} for t, p in zip(days(4), ["A1", "B1", "C1", "W1"])], reference=ref)
+    assert strength(coworkers, "household_sweep").max() == 0
+    # the employer's lookup joins the episode of the person whose circle holds it
+    ctx = Detector(ref, load_policy("california")).features(make_batch([{"ts": t, "plate": p} for t, p in zip(days(3), ["A1", "A2", "W1"])]))
+    assert ctx["person"].tolist() == ["hh:ha", "hh:ha", "hh:ha"]
 
 
 def test_household_sweep_fires_on_family_plates_not_on_unrelated():
