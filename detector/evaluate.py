@@ -2,12 +2,14 @@
 
 Judged the way a reviewer experiences it: is every incident surfaced (incident
 recall), is every alert worth opening (alert precision), and how much of the log
-gets flagged at all.
+gets flagged at all. Names the incidents missed and the alerts that were false, since
+those, not the rates, are what one studies to improve a detector.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from detector.validate import InputError
 
 # Reasons that give misuse away by themselves; incidents without them are "laundered".
 TELLING = sum(BIT[c] for c in PROTECTED) | BIT["personal_data"]
+# Missed incidents and false alerts the table lists (the JSON holds them all).
+LISTED = 20
 
 
 @dataclass
@@ -34,6 +38,26 @@ class ScenarioQuality:
 
 
 @dataclass
+class MissedIncident:
+    incident_id: str
+    scenario: str
+    searches: int
+    best_score: float  # of its searches: how far below the flag threshold it stayed
+    laundered: bool
+
+
+@dataclass
+class FalseAlert:
+    """An alert fewer than half of whose searches are labelled misuse (ids only: no user or plate)."""
+
+    alert_id: str
+    pattern: str  # its strongest signal
+    searches: int
+    score: float
+    labelled_share: float
+
+
+@dataclass
 class Quality:
     searches: int
     flagged_fraction: float
@@ -44,6 +68,8 @@ class Quality:
     incident_recall: float
     laundered_recall: float
     scenarios: list[ScenarioQuality] = field(default_factory=list)
+    missed: list[MissedIncident] = field(default_factory=list)
+    false_alerts: list[FalseAlert] = field(default_factory=list)
 
     def table(self) -> str:
         head = f"{'scenario':<18}{'searches':>9}{'incidents':>10}{'search rec':>11}{'incid rec':>10}{'laundered':>10}{'laund rec':>10}"
@@ -56,10 +82,24 @@ class Quality:
                  f"alert precision {self.alert_precision:.3f}",
                  f"incident recall {self.incident_recall:.3f}  laundered incident recall {self.laundered_recall:.3f}  "
                  f"ROC-AUC {self.roc_auc:.4f}  average precision {self.average_precision:.4f}"]
+        rows.append(f"missed incidents: {len(self.missed)}")
+        rows += [f"  {m.incident_id} ({m.scenario}{', laundered' if m.laundered else ''}): {_searches(m.searches)}, "
+                 f"best score {m.best_score:.1f}" for m in self.missed[:LISTED]]
+        patterns = Counter(f.pattern for f in self.false_alerts)
+        rows.append(f"false alerts: {len(self.false_alerts)} of {self.alerts:,}"
+                    + (" (" + ", ".join(f"{p} {n}" for p, n in patterns.most_common()) + ")" if patterns else ""))
+        rows += [f"  {f.alert_id}: {f.pattern}, {_searches(f.searches)}, score {f.score:.1f}, "
+                 f"{f.labelled_share:.0%} labelled misuse" for f in self.false_alerts[:LISTED]]
+        if max(len(self.missed), len(self.false_alerts)) > LISTED:
+            rows.append(f"(the first {LISTED} of each; --json lists them all)")
         return "\n".join(rows)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
+
+
+def _searches(n: int) -> str:
+    return f"{n} search" + ("" if n == 1 else "es")
 
 
 def _read_scores(results: Path) -> pd.DataFrame:
@@ -104,7 +144,7 @@ def evaluate(labels_path: str | Path, results: str | Path, searches: pd.DataFram
     scores = _read_scores(results)
     alerts = _read_alerts(results)
     truth = scores["search_id"].isin(labels["search_id"]).to_numpy()
-    lab = labels.merge(scores[["search_id", "flagged"]], on="search_id", how="left")
+    lab = labels.merge(scores[["search_id", "flagged", "score"]], on="search_id", how="left")
     lab["flagged"] = lab["flagged"].fillna(False).astype(bool)
     if searches is not None:
         bits = classify_column(searches["reason"].fillna("").astype(str), searches.get("offense_type", pd.Series([""] * len(searches))).fillna("").astype(str))
@@ -112,7 +152,8 @@ def evaluate(labels_path: str | Path, results: str | Path, searches: pd.DataFram
         lab["telling"] = lab["search_id"].map(telling).fillna(False).astype(bool)
     else:
         lab["telling"] = False
-    inc = lab.groupby(["scenario", "incident_id"]).agg(hit=("flagged", "any"), telling=("telling", "any")).reset_index()
+    inc = lab.groupby(["scenario", "incident_id"]).agg(hit=("flagged", "any"), telling=("telling", "any"),
+                                                       searches=("search_id", "size"), best=("score", "max")).reset_index()
     per: list[ScenarioQuality] = []
     for scen, g in lab.groupby("scenario"):
         ig = inc[inc["scenario"] == scen]
@@ -123,7 +164,9 @@ def evaluate(labels_path: str | Path, results: str | Path, searches: pd.DataFram
             laundered_incidents=len(laundered), laundered_recall=float(laundered["hit"].mean()) if len(laundered) else float("nan"),
         ))
     labelled = set(labels["search_id"])
-    good = sum(1 for a in alerts if np.mean([s in labelled for s in a["search_ids"]]) >= 0.5) if alerts else 0
+    shares = [float(np.mean([s in labelled for s in a["search_ids"]])) if a["search_ids"] else 0.0 for a in alerts]
+    good = sum(share >= 0.5 for share in shares)
+    missed = inc[~inc["hit"]].sort_values(["scenario", "incident_id"])
     laundered_all = inc[~inc["telling"]]
     both = truth.any() and not truth.all()
     return Quality(
@@ -136,4 +179,9 @@ def evaluate(labels_path: str | Path, results: str | Path, searches: pd.DataFram
         incident_recall=float(inc["hit"].mean()) if len(inc) else float("nan"),
         laundered_recall=float(laundered_all["hit"].mean()) if len(laundered_all) else float("nan"),
         scenarios=per,
+        missed=[MissedIncident(incident_id=str(r.incident_id), scenario=str(r.scenario), searches=int(r.searches),
+                               best_score=float(np.nan_to_num(r.best)), laundered=not r.telling) for r in missed.itertuples()],
+        false_alerts=[FalseAlert(alert_id=str(a["alert_id"]), pattern=str(a["signals"][0]["name"]) if a.get("signals") else "",
+                                 searches=len(a["search_ids"]), score=float(a["score"]), labelled_share=share)
+                      for a, share in zip(alerts, shares) if share < 0.5],
     )

@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = example_parser(
         sub, "evaluate",
         "Measure detection quality of a replay against ground-truth labels: per-scenario search and incident recall, "
-        "alert precision, flagged fraction, ROC-AUC and average precision.",
+        "alert precision, flagged fraction, ROC-AUC and average precision; then the incidents missed (with their best "
+        "score) and the false alerts (with their strongest signal), by id.",
         "alpr-watch evaluate --labels data/labels.csv --results results/ --json quality.json",
     )
     p.add_argument("--labels", required=True, help="labels.csv (search_id,scenario,incident_id)")
