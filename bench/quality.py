@@ -4,9 +4,12 @@ Each world is generated once into DIR/<seed> (and reused from there), replayed a
 ``replay`` command does by default (the anomaly model fitted on the replayed log, a
 retrospective audit), and evaluated against its labels as ``evaluate`` does. Prints the
 per-scenario table of the seeds and, with ``--sizes``, the table across sizes (the same
-generator at 30,000 to 1,000,000 searches). Asserts nothing.
+generator at 30,000 to 1,000,000 searches). With ``--compare REV``, also replays each world
+with the project's code at that git revision (in a subprocess, from ``git archive``) and
+prints the before/after table of docs/quality.md, naming the incidents one version finds and
+the other misses. Asserts nothing.
 
-    python bench/quality.py [--seeds 15001 15002 15003] [--sizes] [--data DIR]
+    python bench/quality.py [--seeds 15001 15002 15003] [--sizes] [--compare REV] [--data DIR]
 
 Seeds a version was tuned on say little about it: give seeds never used before
 (docs/quality.md lists the used ones).
@@ -15,6 +18,11 @@ Seeds a version was tuned on say little about it: give seeds never used before
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import subprocess
+import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -39,6 +47,40 @@ def _quality(world: Path) -> Quality:
     with tempfile.TemporaryDirectory() as out:
         replay(world, out, progress=False)
         return evaluate(world / "labels.csv", out, read_reasons(world))
+
+
+def _checkout(rev: str, into: Path) -> Path:
+    """The project's code at ``rev``, to replay with as it was."""
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def _quality_at(code: Path, world: Path) -> Quality:
+    """``_quality`` with the code in ``code``: its replay in a subprocess, judged by this version's evaluate."""
+    with tempfile.TemporaryDirectory() as out:
+        run = "import sys; from streams.replay import replay; replay(sys.argv[1], sys.argv[2], progress=False)"
+        subprocess.run([sys.executable, "-c", run, str(world), out], cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
+                       check=True, stdout=subprocess.DEVNULL)
+        return evaluate(world / "labels.csv", out, read_reasons(world))
+
+
+def compare_table(pairs: dict[str, tuple[Quality, Quality]]) -> str:
+    rows = ["| seed | alert precision before (alerts) | after (alerts) | false alerts before | after | incidents missed before | after |",
+            "|---|---|---|---|---|---|---|"]
+    changed = []
+    for seed, (before, after) in pairs.items():
+        rows.append(f"| {seed} | {before.alert_precision:.3f} ({before.alerts}) | {after.alert_precision:.3f} ({after.alerts}) | "
+                    f"{len(before.false_alerts)} | {len(after.false_alerts)} | {len(before.missed)} | {len(after.missed)} |")
+        was, now = ({m.incident_id for m in q.missed} for q in (before, after))
+        changed += [f"{seed} {i}: found now" for i in sorted(was - now)] + [f"{seed} {i}: missed now" for i in sorted(now - was)]
+    total = [sum(x) for x in zip(*((b.alerts, len(b.false_alerts), len(b.missed), a.alerts, len(a.false_alerts), len(a.missed))
+                                   for b, a in pairs.values()))]
+    rows.append(f"| all {len(pairs)} | {1 - total[1] / max(total[0], 1):.3f} ({total[0]}) | {1 - total[4] / max(total[3], 1):.3f} "
+                f"({total[3]}) | {total[1]} | {total[4]} | {total[2]} | {total[5]} |")
+    return "\n".join(rows + [""] + changed)
 
 
 def scenario_table(qualities: dict[int, Quality]) -> str:
@@ -75,10 +117,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[15001, 15002, 15003])
     ap.add_argument("--sizes", action="store_true", help="also the worlds across sizes (a few minutes more)")
+    ap.add_argument("--compare", metavar="REV", help="also replay with the code at this git revision: the before/after table")
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "alpr-quality")
     args = ap.parse_args()
     keep_freed_memory()
-    print(scenario_table({seed: _quality(_world(args.data, seed)) for seed in args.seeds}))
+    qualities = {seed: _quality(_world(args.data, seed)) for seed in args.seeds}
+    print(scenario_table(qualities))
+    if args.compare:
+        with tempfile.TemporaryDirectory() as code:
+            _checkout(args.compare, Path(code))
+            print()
+            print(compare_table({str(seed): (_quality_at(Path(code), _world(args.data, seed)), qualities[seed]) for seed in args.seeds}))
     if args.sizes:
         print()
         print(size_table({size: _quality(_world(args.data, *size)) for size in SIZES}))
