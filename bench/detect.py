@@ -25,7 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import numba
+import numpy as np
 import pandas as pd
+import pyarrow
 
 from detector.engine import Detector, in_time_order
 from detector.policy import load_policy
@@ -125,7 +128,8 @@ def main() -> None:
         runs = sorted(_command_seconds(data, Path(out) / "command") for _ in range(3))
         print(f"the command in a fresh process (start-up, imports and the model's fit included): best {runs[0]:.2f} s, "
               f"median {runs[1]:.2f} s   (goal: 1M in < 5 s)")
-    print(f"pandas {pd.__version__}")
+    print(f"numba {numba.__version__}, numpy {np.__version__}, pandas {pd.__version__}, pyarrow {pyarrow.__version__}: "
+          "figures are comparable only with the same versions, on the same machine, in the same hour")
 
 
 if __name__ == "__main__":
