@@ -26,6 +26,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from detector.evaluate import Quality, evaluate, read_reasons
 from streams.memory import keep_freed_memory
 from streams.replay import replay
@@ -43,9 +45,15 @@ def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Pa
     return world
 
 
-def _quality(world: Path) -> Quality:
+def _quality(world: Path, code: Path | None = None) -> Quality:
+    """``world`` replayed in this process, or with the code in ``code`` in a subprocess; judged by this version's evaluate."""
     with tempfile.TemporaryDirectory() as out:
-        replay(world, out, progress=False)
+        if code is None:
+            replay(world, out, progress=False)
+        else:
+            run = "import sys; from streams.replay import replay; replay(sys.argv[1], sys.argv[2], progress=False)"
+            subprocess.run([sys.executable, "-c", run, str(world), out], cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
+                           check=True, stdout=subprocess.DEVNULL)
         return evaluate(world / "labels.csv", out, read_reasons(world))
 
 
@@ -58,28 +66,21 @@ def _checkout(rev: str, into: Path) -> Path:
     return into
 
 
-def _quality_at(code: Path, world: Path) -> Quality:
-    """``_quality`` with the code in ``code``: its replay in a subprocess, judged by this version's evaluate."""
-    with tempfile.TemporaryDirectory() as out:
-        run = "import sys; from streams.replay import replay; replay(sys.argv[1], sys.argv[2], progress=False)"
-        subprocess.run([sys.executable, "-c", run, str(world), out], cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
-                       check=True, stdout=subprocess.DEVNULL)
-        return evaluate(world / "labels.csv", out, read_reasons(world))
-
-
 def compare_table(pairs: dict[str, tuple[Quality, Quality]]) -> str:
     rows = ["| seed | alert precision before (alerts) | after (alerts) | false alerts before | after | incidents missed before | after |",
             "|---|---|---|---|---|---|---|"]
+    def row(label: str, before: np.ndarray, after: np.ndarray) -> str:  # each (alerts, false alerts, missed incidents)
+        precision = [1 - false / max(alerts, 1) for alerts, false, _ in (before, after)]
+        return (f"| {label} | {precision[0]:.3f} ({before[0]}) | {precision[1]:.3f} ({after[0]}) | "
+                f"{before[1]} | {after[1]} | {before[2]} | {after[2]} |")
+
+    counts = {seed: [np.array([q.alerts, len(q.false_alerts), len(q.missed)]) for q in pair] for seed, pair in pairs.items()}
+    rows += [row(seed, *c) for seed, c in counts.items()]
+    rows.append(row(f"all {len(pairs)}", *(sum(c[k] for c in counts.values()) for k in (0, 1))))
     changed = []
     for seed, (before, after) in pairs.items():
-        rows.append(f"| {seed} | {before.alert_precision:.3f} ({before.alerts}) | {after.alert_precision:.3f} ({after.alerts}) | "
-                    f"{len(before.false_alerts)} | {len(after.false_alerts)} | {len(before.missed)} | {len(after.missed)} |")
         was, now = ({m.incident_id for m in q.missed} for q in (before, after))
         changed += [f"{seed} {i}: found now" for i in sorted(was - now)] + [f"{seed} {i}: missed now" for i in sorted(now - was)]
-    total = [sum(x) for x in zip(*((b.alerts, len(b.false_alerts), len(b.missed), a.alerts, len(a.false_alerts), len(a.missed))
-                                   for b, a in pairs.values()))]
-    rows.append(f"| all {len(pairs)} | {1 - total[1] / max(total[0], 1):.3f} ({total[0]}) | {1 - total[4] / max(total[3], 1):.3f} "
-                f"({total[3]}) | {total[1]} | {total[4]} | {total[2]} | {total[5]} |")
     return "\n".join(rows + [""] + changed)
 
 
@@ -127,7 +128,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as code:
             _checkout(args.compare, Path(code))
             print()
-            print(compare_table({str(seed): (_quality_at(Path(code), _world(args.data, seed)), qualities[seed]) for seed in args.seeds}))
+            print(compare_table({str(seed): (_quality(_world(args.data, seed), Path(code)), qualities[seed]) for seed in args.seeds}))
     if args.sizes:
         print()
         print(size_table({size: _quality(_world(args.data, *size)) for size in SIZES}))

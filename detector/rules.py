@@ -159,10 +159,11 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # under a common name looks like that, a stranger's rarely does)
     surname = f["surname_match"].astype(bool)
     unexplained_share = f["up_nocase"] / np.maximum(count, 1)
-    returns = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85) * (f["up_days"] >= 2) * (f["up_case"] == 0)
     # ... or comes back on another day to another of that family's cars: chance meets one car of a
     # common name, not two cars of one circle on two days with nothing explaining either
-    returns = np.maximum(returns, _ramp(f["circle_plates"], 1.5, 2.0) * _ramp(f["up_nocase"], 1.5, 2.0) * (f["up_days"] >= 2) * (f["up_case"] == 0))
+    again = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85)
+    another_car = _ramp(f["circle_plates"], 1.5, 2.0) * _ramp(f["up_nocase"], 1.5, 2.0)
+    returns = np.maximum(again, another_car) * (f["up_days"] >= 2) * (f["up_case"] == 0)
     rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35 + 0.65 * returns)
     S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * person_discount
 
