@@ -24,6 +24,8 @@ from detector.validate import InputError
 TELLING = sum(BIT[c] for c in PROTECTED) | BIT["personal_data"]
 # Missed incidents and false alerts the table lists (the JSON holds them all).
 LISTED = 20
+# What evaluate reads of each alert (spec section 5).
+ALERT_FIELDS = ("alert_id", "score", "search_ids")
 
 
 @dataclass
@@ -116,8 +118,20 @@ def _read_alerts(results: Path) -> list[dict]:
     p = results / "alerts.jsonl"
     if not p.exists():
         raise InputError(f"{p}: no such file")
+    alerts = []
     with p.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                alert = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{p}: line {number}: not JSON ({exc.msg})") from exc
+            missing = [k for k in ALERT_FIELDS if k not in alert] if isinstance(alert, dict) else list(ALERT_FIELDS)
+            if missing:
+                raise InputError(f"{p}: line {number}: missing field(s) {', '.join(missing)}")
+            alerts.append(alert)
+    return alerts
 
 
 def read_reasons(source: str | Path) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from detector.evaluate import evaluate
+from detector.validate import InputError
 
 
 @pytest.fixture
@@ -32,3 +33,13 @@ def test_the_missed_incidents_and_false_alerts_are_named(results):
     assert "as-1 (associates): 2 searches, best score 55.5" in table
     assert "false alerts: 1 of 2 (household_sweep 1)" in table and "A2: household_sweep, 1 search, score 90.0" in table
     assert json.loads(q.to_json())["missed"][0]["incident_id"] == "as-1"
+
+
+def test_a_bad_alert_line_is_an_error_naming_the_file_line_and_field(results):
+    good = (results / "alerts.jsonl").read_text()
+    (results / "alerts.jsonl").write_text(good + '{"alert_id": "A3", "search_ids": ["b2"]}\n')
+    with pytest.raises(InputError, match=r"alerts.jsonl: line 3: missing field\(s\) score"):
+        evaluate(results / "labels.csv", results)
+    (results / "alerts.jsonl").write_text(good + "{not json\n")
+    with pytest.raises(InputError, match=r"alerts.jsonl: line 3: not JSON"):
+        evaluate(results / "labels.csv", results)
