@@ -43,6 +43,10 @@ class BatchResult:
     scores: pd.DataFrame
     alerts: list[Alert]
     signals: np.ndarray  # strengths, rows aligned with ``scores``
+    # flagged searches an episode holds while it has not opened an alert (``detector.alerts``): may come back in ...
+    held: np.ndarray
+    # ... the ``late`` of a later batch: scores rows of earlier batches' searches that joined an alert now
+    late: pd.DataFrame
 
 
 @dataclass(frozen=True, eq=False)
@@ -279,7 +283,7 @@ class Detector:
         features and then score those very batches, without computing them twice.
         """
         S, score, attr = self.score(ctx)
-        alert_ids, touched = self.alerter.add(ctx, score, attr, self.fusion.threshold)
+        alert_ids, touched, late = self.alerter.add(ctx, score, attr, self.fusion.threshold)
         t = ctx["t"].to_numpy()
         if len(t):
             self.alerter.close_idle(int(t.max()))
@@ -295,7 +299,8 @@ class Detector:
             "flagged": flagged[inverse],
             "alert_id": _sparse_strings(alert_ids, flagged)[inverse],
         }, copy=False)
-        return BatchResult(scores=scores, alerts=touched, signals=S[inverse])
+        held = (score >= self.fusion.threshold) & ~flagged
+        return BatchResult(scores=scores, alerts=touched, signals=S[inverse], held=held[inverse], late=late)
 
 
 def _sparse_strings(values: np.ndarray, present: np.ndarray) -> pd.api.extensions.ExtensionArray:

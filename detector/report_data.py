@@ -3,7 +3,8 @@
 A network audit export runs to 17 million rows, so the report keeps no rows: every
 batch is folded into counts keyed by day, state, agency, officer, dropdown label and
 alert, which grow with the length of the period and the number of people, not with
-the number of searches. Keys are codes while a batch is folded (a Python call per row
+the number of searches (but for the few flagged searches an episode holds until it opens
+an alert). Keys are codes while a batch is folded (a Python call per row
 would cost more than the detector) and strings only in the small tables kept.
 """
 
@@ -102,6 +103,9 @@ class ReportData:
         self.devices = np.zeros(len(DEVICE_BINS), dtype=np.int64)
         self.forbidden_by_category = dict.fromkeys(PROTECTED, 0)
         self.alert_bits: dict[str, int] = {}
+        # flagged searches an episode holds (``BatchResult.held``): their day, organisation, officer and reason
+        # bits, counted as flagged once they join an alert (``BatchResult.late``)
+        self.held: dict[str, tuple] = {}
 
     def add(self, batch: pd.DataFrame, result: BatchResult) -> None:
         """Fold one batch and its result (scores and signals aligned with the batch rows)."""
@@ -159,6 +163,20 @@ class ReportData:
             ids = result.scores["alert_id"].to_numpy(dtype=object)[flagged]
             for alert_id, mask in pd.Series(bits[flagged]).groupby(ids).agg(np.bitwise_or.reduce).items():
                 self.alert_bits[alert_id] = self.alert_bits.get(alert_id, 0) | int(mask)
+        user_index = per_user.index
+        for j in np.flatnonzero(result.held).tolist():
+            self.held[result.scores["search_id"].iat[j]] = (
+                days[day_codes[j]], per_org.index[org_codes[j]], user_index[user_codes[j]], int(bits[j]))
+        self._join_late(result.late)
+
+    def _join_late(self, late: pd.DataFrame) -> None:
+        """Count held searches of earlier batches that joined an alert now as flagged, in it."""
+        for search_id, alert_id in zip(late["search_id"].tolist(), late["alert_id"].tolist()):
+            day, org, user, bits = self.held.pop(search_id)
+            self.daily.loc[day, "flagged"] += 1
+            self.agencies.loc[org, "flagged"] += 1
+            self.users.loc[user, "flagged"] += 1
+            self.alert_bits[alert_id] = self.alert_bits.get(alert_id, 0) | bits
 
     def _organisations(self, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Codes of the distinct (agency, stated state) pairs, and each one's agency, state and kind.

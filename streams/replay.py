@@ -158,11 +158,12 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             record_file_rules(conn, detector.suppressions)
 
         def on_result(batch: pd.DataFrame, result: BatchResult) -> None:
-            writer.write(result.scores)
+            writer.write(result.scores, result.held)
+            writer.replace(result.late)
             if store_searches:
                 with engine.begin() as conn:
                     store_mod.save_searches(conn, batch)
-            summary.flagged += int(result.scores["flagged"].sum())
+            summary.flagged += int(result.scores["flagged"].sum()) + len(result.late)
             for a in result.alerts:
                 alerts[a.alert_id] = a
             if builder is not None:

@@ -371,12 +371,15 @@ def process_episodes(work: list[tuple[EpisodeTask, list]], ctx: StageContext) ->
     attr = np.column_stack([meta[name] for name in ATTR])
     for task, span in spans:
         mine = rows if len(spans) == 1 else rows.iloc[span]
-        alert_ids, touched = task.alerter.add(mine, meta["score"][span], attr[span], threshold)
+        alert_ids, touched, late = task.alerter.add(mine, meta["score"][span], attr[span], threshold)
         task.alerter.close_idle(int(mine["t"].max()))
         for a in touched:
             task.alerts[a.alert_id] = a
         ctx.metrics.alerts.inc(len(touched))
         task.add_scores(mine["search_id"].to_numpy(), meta["score"][span], alert_ids != "", alert_ids)
+        if len(late):  # held searches of earlier polls, now in an alert: their stored rows are replaced
+            task.add_scores(late["search_id"].to_numpy(dtype=object), late["score"].to_numpy(), late["flagged"].to_numpy(),
+                            late["alert_id"].to_numpy(dtype=object))
         task.keep_produced("alert", meta[PRODUCED][span])
 
 

@@ -65,22 +65,53 @@ def _weak_episode(n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 
 def test_one_weak_search_opens_no_alert_but_an_episode_of_them_does():
     ctx, score, attr = _weak_episode(1)
-    ids, touched = Alerter(open_threshold=80.0).add(ctx, score, attr, 60.0)
-    assert ids.tolist() == [""] and touched == []
+    ids, touched, late = Alerter(open_threshold=80.0).add(ctx, score, attr, 60.0)
+    assert ids.tolist() == [""] and touched == [] and late.empty
 
     ctx, score, attr = _weak_episode(8)
     alerter = Alerter(open_threshold=80.0)
-    ids, touched = alerter.add(ctx, score, attr, 60.0)
-    # 70 + 4 * log2(n) reaches 80 with the sixth search: from there on they belong to the alert
-    assert [bool(i) for i in ids] == [False] * 5 + [True] * 3
+    ids, touched, late = alerter.add(ctx, score, attr, 60.0)
+    # 70 + 4 * log2(n) reaches 80 with the sixth search, which opens the alert: the five before it join it
+    assert all(ids) and len(set(ids)) == 1 and late.empty
     (alert,) = touched
-    assert alert.search_ids == ctx["search_id"].iloc[5:].tolist()
-    assert alert.to_record()["first_ts"] == pd.Timestamp(ctx["t"].iloc[5], tz="UTC").isoformat()
+    assert alert.search_ids == ctx["search_id"].tolist()
+    assert alert.to_record()["first_ts"] == pd.Timestamp(ctx["t"].iloc[0], tz="UTC").isoformat()
+
+
+def test_searches_an_episode_held_in_earlier_batches_come_back_in_the_alert_it_opens():
+    ctx, score, attr = _weak_episode(8)
+    alerter = Alerter(open_threshold=80.0)
+    ids, touched, late = alerter.add(ctx.iloc[:3].reset_index(drop=True), score[:3], attr[:3], 60.0)
+    assert not any(ids) and touched == [] and late.empty
+    ids, touched, late = alerter.add(ctx.iloc[3:].reset_index(drop=True), score[3:], attr[3:], 60.0)
+    (alert,) = touched
+    assert (ids == alert.alert_id).all()  # the sixth search opened it; the two of this batch before it are in it
+    assert late["search_id"].tolist() == ctx["search_id"].iloc[:3].tolist()
+    assert late["flagged"].all() and (late["alert_id"] == alert.alert_id).all() and (late["score"] == 70.0).all()
+    assert alert.search_ids == ctx["search_id"].tolist()
+    record = alert.to_record()
+    assert record["first_ts"] == pd.Timestamp(ctx["t"].iloc[0], tz="UTC").isoformat()
+    assert "8 times between 2025-10-01 and 2025-10-08" in record["summary"]  # the whole episode, from the first held search
+
+
+def test_the_detector_hands_back_held_searches_of_earlier_batches_as_late_rows():
+    det = Detector(REF, load_policy("california"))
+    batch = make_batch([{"ts": t, "plate": "EX1", "reason": "inv"} for t in days(12)])
+    results = [det.process(batch.iloc[i:i + 3].reset_index(drop=True)) for i in range(0, 12, 3)]
+    held = pd.concat([r.scores[r.held] for r in results])
+    late = pd.concat([r.late for r in results])
+    assert len(held) and sorted(late["search_id"]) == sorted(held["search_id"])  # every held search joined
+    assert (held["score"] >= det.fusion.threshold).all() and not held["flagged"].any()
+    alerts = {a.alert_id: a for r in results for a in r.alerts}
+    (alert,) = alerts.values()
+    final = pd.concat([r.scores[~r.held] for r in results] + [late])
+    assert sorted(alert.search_ids) == sorted(final.loc[final["flagged"], "search_id"])
+    assert (final.loc[final["flagged"], "alert_id"] == alert.alert_id).all()
 
 
 def test_one_strong_search_opens_an_alert_alone():
     ctx, score, attr = _weak_episode(1)
-    ids, touched = Alerter(open_threshold=80.0).add(ctx, np.array([85.0]), attr, 60.0)
+    ids, touched, _ = Alerter(open_threshold=80.0).add(ctx, np.array([85.0]), attr, 60.0)
     assert ids[0] == touched[0].alert_id != ""
 
 
@@ -90,8 +121,8 @@ def test_an_episode_below_the_bar_is_forgotten_after_its_gap():
     alerter.add(ctx.iloc[:1], score[:1], attr[:1], 60.0)
     later = ctx.iloc[1:].copy()
     later["t"] = later["t"] + 60 * NS_DAY  # longer than the gap of a person episode
-    ids, _ = alerter.add(later.reset_index(drop=True), score[1:], attr[1:], 60.0)
-    assert ids.tolist() == [""]  # the count started again: 70 alone is not enough
+    ids, _, late = alerter.add(later.reset_index(drop=True), score[1:], attr[1:], 60.0)
+    assert ids.tolist() == [""] and late.empty  # the count started again: 70 alone is not enough
 
 
 def test_an_informal_sharing_alert_states_the_whole_run_not_only_its_flagged_end():

@@ -230,3 +230,26 @@ def test_report_renders_in_a_browser_without_errors_or_fetches(audit_report):
     page_file.unlink()
     assert errors == []
     assert fetched == [page_file.as_uri()]
+
+
+def test_report_counts_searches_that_joined_an_alert_after_their_batch_as_flagged():
+    from batches import REF, days, make_batch
+
+    from detector.engine import Detector
+    from detector.report import ReportBuilder
+
+    policy = load_policy("california")
+    detector, builder = Detector(REF, policy), ReportBuilder(REF, policy)
+    batch = make_batch([{"ts": t, "plate": "EX1", "reason": "inv"} for t in days(12)])
+    late = 0
+    alerts = {}
+    for i in range(0, 12, 3):
+        result = detector.process(batch.iloc[i:i + 3].reset_index(drop=True))
+        builder.add(batch.iloc[i:i + 3].reset_index(drop=True), result)
+        late += len(result.late)
+        alerts |= {a.alert_id: a for a in result.alerts}
+    (alert,) = alerts.values()
+    d = builder.data
+    assert late and not d.held  # a held search came back, and the report let go of it
+    for table in (d.daily, d.agencies, d.users):
+        assert int(table["flagged"].sum()) == len(alert.search_ids)

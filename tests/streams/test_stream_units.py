@@ -146,9 +146,42 @@ def test_open_episodes_checkpointed_before_a_statistic_was_added_go_on():
         del episode["stats"]["circle_repeat"], episode["stats"]["plate_users_window"]
     again = Alerter(60.0)
     load_alerter(again, state)
-    _, touched = again.add(ctx.iloc[5:].reset_index(drop=True), score[5:], attr[5:], 60.0)
+    _, touched, _ = again.add(ctx.iloc[5:].reset_index(drop=True), score[5:], attr[5:], 60.0)
     assert touched and all(a.stats["circle_repeat"] >= 0 for a in touched)
     assert all(a.to_record()["search_ids"] for a in touched)
+
+
+def test_searches_held_by_an_episode_not_yet_open_survive_a_checkpoint():
+    ctx, _, attr = _flagged()
+    score = np.full(len(ctx), 61.0)  # over the flag threshold, under the opening one: held
+    alerter = Alerter(95.0)
+    ids, touched, _ = alerter.add(ctx.iloc[:1].reset_index(drop=True), score[:1], attr[:1], 60.0)
+    assert not any(ids) and not touched
+    _, meta = decode_state(encode_state({}, {"open": alerter_state(alerter)}))  # as the checkpoint stores it
+    state = meta["open"]
+    again = Alerter(95.0)
+    load_alerter(again, state)
+    strong = np.array([99.0])
+    same_key = ctx.iloc[:1].copy()
+    same_key["search_id"], same_key["t"] = "later", same_key["t"] + 1
+    ids, (alert,), late = again.add(same_key.reset_index(drop=True), strong, attr[:1], 60.0)
+    assert late["search_id"].tolist() == [ctx["search_id"].iloc[0]] and late["alert_id"].tolist() == [alert.alert_id]
+    assert alert.search_ids == [ctx["search_id"].iloc[0], "later"]
+
+
+def test_episodes_checkpointed_before_searches_were_held_open_without_them():
+    ctx, _, attr = _flagged()
+    alerter = Alerter(95.0)
+    alerter.add(ctx.iloc[:1].reset_index(drop=True), np.array([61.0]), attr[:1], 60.0)
+    state = alerter_state(alerter)
+    for episode in state:  # as the version before held searches wrote it
+        del episode["held"]
+    again = Alerter(95.0)
+    load_alerter(again, state)
+    later = ctx.iloc[:1].copy()
+    later["search_id"] = "later"
+    _, (alert,), late = again.add(later.reset_index(drop=True), np.array([99.0]), attr[:1], 60.0)
+    assert late.empty and alert.search_ids == ["later"]
 
 
 def test_packet_keeps_values_and_dtypes_exactly():
