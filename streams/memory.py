@@ -6,6 +6,11 @@ their pages in again, at a few microseconds a page on a virtual machine: a 1M-ro
 replay spent a quarter of its CPU time in the kernel doing so. Served from the heap
 and kept there once freed, the same memory is reused batch after batch. A no-op where
 the C library is not glibc.
+
+Arrow's own allocator (mimalloc) gives freed memory back too, and the kernel zeroes every
+page of it again when it is reused: a fifth of a 1M-row replay's CPU time went into
+zeroing pages, and the replay's system time halved (wall time down by about a tenth)
+once Arrow allocated from the same tuned heap.
 """
 
 from __future__ import annotations
@@ -30,4 +35,9 @@ def keep_freed_memory() -> bool:
     mallopt = getattr(ctypes.CDLL(name), "mallopt", None)
     if mallopt is None:
         return False
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    if not (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)):
+        return False
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    return True

@@ -32,3 +32,15 @@ print(mapped(False), mapped(True))
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "False"], "a 32 MB array is its own mapping by default and comes from the heap once tuned"
 
+
+@pytest.mark.skipif(not glibc(), reason="mallopt is glibc's")
+def test_arrow_allocates_from_the_tuned_heap_too():
+    probe = """
+import pyarrow as pa
+from streams.memory import keep_freed_memory
+assert keep_freed_memory()
+print(pa.default_memory_pool().backend_name)
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["system"], "Arrow's allocations go through the C allocator keep_freed_memory tuned"
+
