@@ -61,8 +61,16 @@ def _numbers(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> pd.Da
 
 
 def _gather(values: np.ndarray, at: np.ndarray, fill: object) -> np.ndarray:
-    """``values[at]``, ``fill`` where ``at`` is -1 (nothing there)."""
-    out = np.full(len(at), fill, dtype=np.asarray(values).dtype if len(values) else np.asarray([fill]).dtype)
+    """``values[at]``, ``fill`` where ``at`` is -1 (nothing there).
+
+    Text comes as Python strings (``object``): a fixed-width array sized to ``fill`` would
+    cut whatever is written into it later to that width.
+    """
+    if len(values):
+        dtype = np.asarray(values).dtype
+    else:
+        dtype = object if isinstance(fill, str) else np.asarray([fill]).dtype
+    out = np.full(len(at), fill, dtype=dtype)
     ok = at >= 0
     out[ok] = np.asarray(values)[at[ok]]
     return out

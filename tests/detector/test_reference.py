@@ -61,6 +61,16 @@ def test_the_register_gives_each_plate_its_owner_household_and_circle():
     assert circle("E1") == (None, set())  # no household id is no household shared with every other such vehicle
 
 
+def test_without_a_register_each_related_plate_is_a_person_of_its_own():
+    # relations.csv alone: every plate is alone, and each is the person it names (once cut to the
+    # width of an empty register's names, "9ABC123" and "9XYZ789" were one person, "9")
+    relations = pd.DataFrame({"plate_a": ["9ABC123", "9XYZ789"], "plate_b": ["7LONGPLATE1", "8DEF456"], "kind": ["associate"] * 2})
+    ref = Reference(relations=relations)
+    rows = ref.links.row[ref._plates.find(["9ABC123", "9XYZ789", "7LONGPLATE1", "8DEF456"])]
+    assert ref.links.person[rows].tolist() == ["9ABC123", "9XYZ789", "7LONGPLATE1", "8DEF456"]
+    assert set(ref.links.near[ref.links.start[rows[0]]:ref.links.start[rows[0] + 1]].tolist()) == {rows[2]}
+
+
 def test_an_employer_or_a_hub_is_in_its_neighbours_circles_they_are_not_in_its():
     staff = [f"S{i}" for i in range(14)]
     vehicles = pd.DataFrame({"plate": ["W1", "W2", "A1", "H1", *staff], "household_id": ["hw", "hw", "ha", "hh", *staff],
