@@ -7,9 +7,11 @@ per-scenario table of the seeds and, with ``--sizes``, the table across sizes (t
 generator at 30,000 to 1,000,000 searches). With ``--compare REV``, also replays each world
 with the project's code at that git revision (in a subprocess, from ``git archive``) and
 prints the before/after table of docs/quality.md, naming the incidents one version finds and
-the other misses. Asserts nothing.
+the other misses. With ``--without``, also each world without a reference file or with a
+field of the searches left blank throughout, as an export may come: what each unlocks, and
+whether its absence floods the queue. Asserts nothing.
 
-    python bench/quality.py [--seeds 15001 15002 15003] [--sizes] [--compare REV] [--data DIR]
+    python bench/quality.py [--seeds 15001 15002 15003] [--sizes] [--compare REV] [--without ...] [--data DIR]
 
 Seeds a version was tuned on say little about it: give seeds never used before
 (docs/quality.md lists the used ones).
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -28,12 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
+import pandas as pd
+
 from detector.evaluate import Quality, evaluate, read_reasons
+from detector.schema import REFERENCE_FILES
 from streams.memory import keep_freed_memory
 from streams.replay import replay
 
 # (seed, days, searches) of the worlds across sizes in docs/quality.md
 SIZES = ((13101, 14, 30_000), (13102, 30, 60_000), (13104, 90, 400_000), (13103, 60, 1_000_000))
+# What an export may lack besides a reference file: fields of the searches, blank throughout.
+BLANK_FIELDS = {"case_number": ("case_number",), "networks_searched": ("networks_searched",),
+                "location": ("lat", "lon", "radius_m"), "states": ("agency_state", "plate_state")}
 
 
 def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Path:
@@ -43,6 +52,21 @@ def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Pa
 
         generate(days=days, seed=seed, searches=searches).write(world)
     return world
+
+
+def _without(world: Path, name: str) -> Path:
+    """A copy of ``world`` without the reference file ``name``, or with the fields ``BLANK_FIELDS[name]`` blank."""
+    variant = world.with_name(f"{world.name}-without-{name}")
+    if not (variant / "labels.csv").exists():
+        variant.mkdir(parents=True, exist_ok=True)
+        for file in ("searches.csv", "labels.csv", *(f"{ref}.csv" for ref in REFERENCE_FILES if ref != name)):
+            if (world / file).exists():
+                shutil.copy(world / file, variant / file)
+        if name in BLANK_FIELDS:
+            searches = pd.read_csv(world / "searches.csv", dtype=str, keep_default_na=False)
+            searches[list(BLANK_FIELDS[name])] = ""
+            searches.to_csv(variant / "searches.csv", index=False)
+    return variant
 
 
 def _quality(world: Path, code: Path | None = None) -> Quality:
@@ -114,11 +138,24 @@ def size_table(qualities: dict[tuple[int, int, int], Quality]) -> str:
     return "\n".join(rows)
 
 
+def without_table(qualities: dict[str, Quality]) -> str:
+    rows = ["| without | alert precision (alerts) | false alerts | incidents missed | flagged | scenarios under 0.95 recall |",
+            "|---|---|---|---|---|---|"]
+    for label, q in qualities.items():
+        low = ", ".join(f"{s.scenario} {s.incident_recall:.2f}" for s in q.scenarios if s.incident_recall < 0.95) or "none"
+        rows.append(f"| {label} | {q.alert_precision:.3f} ({q.alerts}) | {len(q.false_alerts)} | {len(q.missed)} | "
+                    f"{q.flagged_fraction:.4f} | {low} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[15001, 15002, 15003])
     ap.add_argument("--sizes", action="store_true", help="also the worlds across sizes (a few minutes more)")
     ap.add_argument("--compare", metavar="REV", help="also replay with the code at this git revision: the before/after table")
+    ap.add_argument("--without", nargs="+", choices=[*REFERENCE_FILES, *BLANK_FIELDS], default=[], metavar="NAME",
+                    help="also each seed's world without this reference file or with these fields blank: "
+                         + ", ".join([*REFERENCE_FILES, *BLANK_FIELDS]))
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "alpr-quality")
     args = ap.parse_args()
     keep_freed_memory()
@@ -132,6 +169,11 @@ def main() -> None:
     if args.sizes:
         print()
         print(size_table({size: _quality(_world(args.data, *size)) for size in SIZES}))
+    for seed in args.seeds if args.without else ():
+        print()
+        world = _world(args.data, seed)
+        print(f"seed {seed}")
+        print(without_table({"nothing": qualities[seed]} | {name: _quality(_without(world, name)) for name in args.without}))
 
 
 if __name__ == "__main__":
