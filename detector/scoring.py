@@ -26,7 +26,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "outside_sharing": 0.8,
     "declared_sharing": 0.75,
     "forbidden_purpose": 0.9,
-    "protected_reason": 0.7,
+    "protected_reason": 0.72,
     "personal_data_reason": 0.35,
     "nationwide_scope": 0.2,
     "off_shift": 0.3,

@@ -149,3 +149,14 @@ def test_a_run_opens_no_alert_on_the_one_lookup_that_tips_it_over_the_bar():
     assert not edge_alerts
     _, alerts = run(local + far_run(6))
     assert [a["pattern"] for a in alerts.values()] == ["informal_sharing"]
+
+
+def test_one_search_for_a_protected_purpose_without_a_case_opens_an_alert_under_any_policy():
+    # the nationwide search for a woman who "had an abortion" was one search, by an agency of a
+    # state with no policy pack: it must reach a reviewer alone
+    for policy, reason in (("generic", "had an abortion"), ("generic", "ICE request"), ("california", "protest organizer")):
+        det = Detector(REF, load_policy(policy))
+        res = det.process(make_batch([{"ts": "2025-11-05T10:00:00Z", "plate": "AB1", "reason": reason, "networks_searched": 6800}]))
+        assert res.scores["flagged"].tolist() == [True], (policy, reason, res.scores["score"].iloc[0])
+        (alert,) = res.alerts
+        assert alert.to_record()["severity"] in ("medium", "high", "critical")
