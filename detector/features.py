@@ -29,7 +29,7 @@ USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
-    "linked_recent", "circle_chance", "far_new",
+    "linked_recent", "circle_chance", "far_new", "site_wdays",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
@@ -89,7 +89,7 @@ def user_kernel(  # pragma: no cover - compiled
     u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last,
     a_daily, a_n, a_located,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
-    s_slots, s_size, s_count, s_days, s_lastday,
+    s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
     as_slots, as_size, as_count,
     ap_slots, ap_size, ap_first,
     k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near, back_start, back_near,
@@ -180,7 +180,8 @@ def user_kernel(  # pragma: no cover - compiled
             a_located[a] += 1.0
         out[21, i] = u_located[u]
         out[23, i] = a_located[a] - u_located[u]
-        # one user, one sensitive site: on how many days
+        # one user, one sensitive site: on how many days, and those days each weighted by how little
+        # explained the day's least explained search there (a case or hotlist tie 0, a specific reason 0.5)
         if site[i] >= 0:
             s = slot_of(s_slots, u * 4294967296 + site[i], s_size)
             if s == s_size:
@@ -188,13 +189,20 @@ def user_kernel(  # pragma: no cover - compiled
             g = slot_of(as_slots, a * 4294967296 + site[i], as_size)
             if g == as_size:
                 as_size += 1
+            w = 1.0 - explained[i]
             if s_lastday[s] != day:
                 s_days[s] += 1.0
                 s_lastday[s] = day
+                s_wdays[s] += w
+                s_daymax[s] = w
+            elif w > s_daymax[s]:
+                s_wdays[s] += w - s_daymax[s]
+                s_daymax[s] = w
             s_count[s] += 1.0
             as_count[g] += 1.0
             out[13, i] = s_count[s]
             out[14, i] = s_days[s]
+            out[27, i] = s_wdays[s]
             # how often the agency's other users' searches passed this site (none, rather than fewer, where
             # the user's count goes back further than the agency's: a checkpoint from before the latter)
             out[22, i] = max(as_count[g] - s_count[s], 0.0)
@@ -374,7 +382,8 @@ class UserSide(_Checkpointed):
             "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
             "nocase": (np.float64, 0.0), "case": (np.float64, 0.0),
         }, keyed=True)
-        self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1)}, keyed=True)
+        self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1),
+                           "wdays": (np.float64, 0.0), "daymax": (np.float64, 0.0)}, keyed=True)
         # keyed by agency and site: how many of its users' searches passed the site
         self.agency_site = Table(AGENCY_SITE, keyed=True)
         # keyed by agency and person: when the agency first looked the person up
@@ -427,7 +436,7 @@ class UserSide(_Checkpointed):
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], A["daily"], A["n"], A["located"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
-            self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"],
+            self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
             self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"],
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,

@@ -179,11 +179,13 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["household_sweep"]] = sweep * (1.0 - 0.7 * (covered >= 1.0)) * (1.0 - investigated)
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far
-    # as chance does not explain them
+    # as chance does not explain them; each day weighted by how little explained it (as a sweep
+    # weighs its plates), so the search itself is discounted only for a case number or hotlist tie
     site_w = f["site_weight"]
     expected = _site_expected(f, p)
-    days = _ramp(f["site_days"], 1, p.site_min_days) * _site_surprise(f["site_days"], expected, p)
-    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(days, 0.3 * (f["site_count"] - expected >= 3)) * discount
+    days = _ramp(f["site_wdays"], 1, p.site_min_days) * _site_surprise(f["site_days"], expected, p)
+    S[:, SIGNAL_INDEX["sensitive_site"]] = (site_w * np.maximum(days, 0.3 * (f["site_count"] - expected >= 3))
+                                            * (1.0 - 0.7 * (covered >= 1.0)))
 
     # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)

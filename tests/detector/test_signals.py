@@ -122,6 +122,20 @@ def test_sensitive_site_repeated_days_fire_one_with_case_is_weak():
     assert strength(far, "sensitive_site")[0] == 0
 
 
+def test_sensitive_site_days_count_as_far_as_nothing_explained_them():
+    near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
+    # two unexplained days, then two under specific reasons: the pattern stands, the reasons half explain their days
+    laundered = [dict(near, ts=t, reason=r) for t, r in zip(days(4), ["locate", "locate", "UUV", "10851 VC"])]
+    assert strength(run(laundered), "sensitive_site")[-1] > 0.99
+    # three days all under specific reasons count as 1.5 days: weak; six of them as three
+    specific = [dict(near, ts=t, reason="burglary suspect") for t in days(6)]
+    res = run(specific)
+    assert strength(res, "sensitive_site")[2] < 0.3 and strength(res, "sensitive_site")[-1] > 0.99
+    # a day under a case number does not count, and the search it ties is discounted
+    cased = [dict(near, ts=t, case_number="C-9") for t in days(5)]
+    assert strength(run(cased), "sensitive_site").max() < 0.35
+
+
 def test_sensitive_site_asks_more_days_near_a_site_the_agencys_officers_pass_often():
     near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
     elsewhere = dict(near, lat=38.5, lon=-121.0)
