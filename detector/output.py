@@ -18,8 +18,9 @@ class ScoresWriter:
     """Appends score batches to ``scores.csv`` or ``scores.parquet`` (chosen by extension).
 
     A flagged search whose episode has not opened an alert yet may join one later
-    (``Alerter.add``): such rows are held back and written last, with the alert they
-    joined by then, so that the file holds one final row per search.
+    (``Alerter.add``): the caller marks such rows (or more) to be held back, and they are
+    written last, with the alert they joined by then, so that the file holds one final
+    row per search.
     """
 
     def __init__(self, path: str | Path) -> None:

@@ -158,7 +158,9 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             record_file_rules(conn, detector.suppressions)
 
         def on_result(batch: pd.DataFrame, result: BatchResult) -> None:
-            writer.write(result.scores, result.held)
+            # every search over the flag threshold is written last: one an episode holds may join an alert in a
+            # later batch, and holding back all of them keeps the file's order whatever the batches
+            writer.write(result.scores, result.scores["score"].to_numpy() >= detector.fusion.threshold)
             writer.replace(result.late)
             if store_searches:
                 with engine.begin() as conn:
