@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+from detector.features import SWEEP_WINDOW_DAYS
+
 SIGNAL_TITLES = {
     "repeat_plate": "Repeated lookups of one plate",
     "self_surname": "Plate of the officer's own surname or household",
@@ -49,7 +51,7 @@ def signal_detail(name: str, ctx: dict) -> str:
         return f"{ctx['target']} is registered to the officer's surname ({'rare' if ctx['rare_surname'] else 'common'} name)"
     if name == "household_sweep":
         again = ctx.get("circle_repeat", 0.0)  # alerts stored before it was kept have none
-        return (f"{ctx['max_circle']:.0f} plates of one household or circle of associates searched within two weeks"
+        return (f"{ctx['max_circle']:.0f} plates of one household or circle of associates searched within {SWEEP_WINDOW_DAYS:.0f} days"
                 + (f", one of them {again:.0f} times with nothing explaining it" if again >= 2 else ""))
     if name == "sensitive_site":
         return f"searches within reach of a {ctx['site_category'].replace('_', ' ')} site on {ctx['max_site_days']:.0f} day(s)"

@@ -35,6 +35,7 @@ TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover"
 AGENCY_SITE = {"count": (np.float64, 0.0)}
 AGENCY_PERSON = {"first": (np.int64, -1)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
+SWEEP_WINDOW_DAYS = 10.0  # days within which one user's lookups of a circle's plates make one sweep
 
 
 @njit(cache=True, nogil=True)
@@ -361,7 +362,7 @@ class UserSide(_Checkpointed):
     """State and kernel driver for features keyed by the searching account."""
 
     def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0,
-                 sweep_window_days: float = 10.0) -> None:
+                 sweep_window_days: float = SWEEP_WINDOW_DAYS) -> None:
         self.burst_tau = burst_tau_h * NS_HOUR
         self.far_tau = far_tau_h * NS_HOUR
         self.sweep_window = int(sweep_window_days * NS_DAY)
