@@ -44,6 +44,22 @@ RETROSPECTIVE_SEARCHES = 250_000
 # Of which the model is fitted on a uniform sample: each of its trees sees only 512 searches,
 # and scoring the sample for the model's percentiles is most of the fit's cost.
 RETROSPECTIVE_SAMPLE = 100_000
+# What an audit without each reference file (spec section 2) goes without, for its summary; and
+# the field of the searches without which the file would not matter (a portal export has no plates).
+UNLOCKS = {
+    "sites": ("no searches near sensitive sites can be found", "location"),
+    "vehicles": ("no household, family or same-surname lookups, and every plate counts as unknown locally", "plate"),
+    "relations": ("circles stop at the household", "plate"),
+    "agencies": ("an agency's kind (federal, private) and, where searches omit it, its state are unknown to the policy", ""),
+    "users": ("no lookups of an officer's own surname", "plate"),
+}
+# Fields of the searches whose absence throughout changes what the alerts can rest on.
+FIELD_GAPS = {
+    "case_number": "no search carries a case number: an investigation's repeated lookups look like anyone "
+                   "else's, so expect many repeated-plate alerts whose case a reviewer must ask for",
+    "networks_searched": "no search says how many networks it reached: no nationwide reach, no informal sharing",
+    "location": "no search names a place: no searches near sensitive sites",
+}
 
 
 def home_state(reference: Reference, agency: str | None = None) -> str | None:
@@ -68,6 +84,8 @@ class ReplaySummary:
     model: str = ""
     suppressions: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    missing_files: list[str] = field(default_factory=list)  # reference files the audit has none of
+    present: Counter = field(default_factory=Counter)  # searches that fill each field of ``FIELD_GAPS``, and a plate
 
     def lines(self) -> list[str]:
         sev = ", ".join(f"{self.severities[s]} {s}" for s in ("critical", "high", "medium", "low") if self.severities[s])
@@ -78,8 +96,23 @@ class ReplaySummary:
             f"anomaly model: {self.model}",
             f"flagged searches: {self.flagged:,} ({share:.2%})  alerts: {self.alerts:,}" + (f" ({sev})" if sev else ""),
             *self.suppressions,
+            *self.gaps(),
             *[f"wrote {o}" for o in self.outputs],
         ]
+
+    def gaps(self) -> list[str]:
+        """What the data lacks, and what it costs the audit: read before the alerts."""
+        out = [f"no {name}.csv: {UNLOCKS[name][0]}" for name in self.missing_files
+               if not UNLOCKS[name][1] or self.present[UNLOCKS[name][1]]]
+        if self.present["plate"]:  # without plates (a portal export) none of this is expected anyway
+            out += [f"note: {text}" for name, text in FIELD_GAPS.items() if not self.present[name]]
+        return out
+
+    def count_fields(self, batch: pd.DataFrame) -> None:
+        self.present["plate"] += int((batch["plate"] != "").sum())
+        self.present["case_number"] += int((batch["case_number"] != "").sum())
+        self.present["networks_searched"] += int(batch["networks_searched"].notna().sum())
+        self.present["location"] += int((batch["lat"].notna() & batch["lon"].notna()).sum())
 
 
 def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, policy: str = "auto",
@@ -136,7 +169,8 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
 
         reference = load_reference(reference_dir if reference_dir is not None else (dataset if dataset.is_dir() else dataset.parent))
         pol = load_policy(policy, home_state(reference, agency))
-        summary = ReplaySummary(policy=f"{pol.name}" + (f" (home state {pol.state})" if pol.state else ""))
+        summary = ReplaySummary(policy=f"{pol.name}" + (f" (home state {pol.state})" if pol.state else ""),
+                                missing_files=[name for name in UNLOCKS if not len(getattr(reference, name))])
         bundle = None
         if model is not None:
             bundle = load_model(model)
@@ -162,6 +196,7 @@ def replay(dataset: str | Path, out: str | Path, store_url: str | None = None, p
             # later batch, and holding back all of them keeps the file's order whatever the batches
             writer.write(result.scores, result.scores["score"].to_numpy() >= detector.fusion.threshold)
             writer.replace(result.late)
+            summary.count_fields(batch)
             if store_searches:
                 with engine.begin() as conn:
                     store_mod.save_searches(conn, batch)

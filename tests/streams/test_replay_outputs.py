@@ -89,3 +89,21 @@ def test_json_lines_with_a_value_missing_from_a_mixed_column_are_not_rejected(tm
     networks = batch.set_index("search_id")["networks_searched"]
     assert networks.isna().tolist() == [False, True, False]
     assert networks.dropna().tolist() == [12, 3]
+
+
+def test_the_summary_says_what_the_data_lacks_and_what_that_costs(tmp_path):
+    from streams.replay import replay
+
+    generate(days=7, seed=3, searches=8_000).write(tmp_path / "full")
+    full = replay(tmp_path / "full", tmp_path / "out-full", progress=False, retrospective=False)
+    assert full.gaps() == []
+    lean = tmp_path / "lean"
+    lean.mkdir()
+    for name in ("sites", "relations", "agencies", "users"):
+        (lean / f"{name}.csv").write_bytes((tmp_path / "full" / f"{name}.csv").read_bytes())
+    searches = pd.read_csv(tmp_path / "full" / "searches.csv", dtype=str, keep_default_na=False)
+    searches.assign(case_number="").to_csv(lean / "searches.csv", index=False)
+    gaps = replay(lean, tmp_path / "out-lean", progress=False, retrospective=False).gaps()
+    assert len(gaps) == 2
+    assert gaps[0].startswith("no vehicles.csv: no household, family or same-surname lookups")
+    assert gaps[1].startswith("note: no search carries a case number")
