@@ -142,6 +142,9 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S = np.zeros((n, len(SIGNALS)), order="F")  # column-major: each signal is one contiguous column, here and in fusion
     covered = f["covered"].astype(np.float64)  # 0 unexplained, 0.5 specific reason, 1 case or hotlist
     discount = 1.0 - 0.7 * covered
+    # for patterns whose evidence already weighs how far each earlier search was explained: only a
+    # case number or hotlist tie on this very search discounts it again, not a specific reason twice
+    tie_discount = 1.0 - 0.7 * (covered >= 1.0)
     # a plate many colleagues search, most of them under a case number, is a live investigation:
     # one officer's repeated lookups of it are part of that, not a private interest
     investigated = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_users) * _ramp(f["plate_cover"], p.swarm_cover, 2 * p.swarm_cover)
@@ -174,18 +177,16 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # that (none tied to a case), which chance does not do
     waived = _ramp(f["circle_repeat"], p.sweep_repeat_min, p.sweep_repeat_full)
     sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5) * np.maximum(_sweep_surprise(f, p), waived)
-    # the circle's plates are already weighted by how far their lookups were explained: only a case
-    # number or hotlist tie on this very search discounts it again, not a specific reason counted twice
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * (1.0 - 0.7 * (covered >= 1.0)) * (1.0 - investigated)
+    # the circle's plates are already weighted by how far their lookups were explained
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * (1.0 - investigated)
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far
-    # as chance does not explain them; each day weighted by how little explained it (as a sweep
-    # weighs its plates), so the search itself is discounted only for a case number or hotlist tie
+    # as chance does not explain them; each day weighted by how little explained it, as a sweep
+    # weighs its plates
     site_w = f["site_weight"]
     expected = _site_expected(f, p)
     days = _ramp(f["site_wdays"], 1, p.site_min_days) * _site_surprise(f["site_days"], expected, p)
-    S[:, SIGNAL_INDEX["sensitive_site"]] = (site_w * np.maximum(days, 0.3 * (f["site_count"] - expected >= 3))
-                                            * (1.0 - 0.7 * (covered >= 1.0)))
+    S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(days, 0.3 * (f["site_count"] - expected >= 3)) * tie_discount
 
     # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
