@@ -450,6 +450,10 @@ class UserSide(_Checkpointed):
         # a checkpoint from before ``row_users``: any user may have looked any row up, which spares nothing
         unknown = {"array.row_users": np.full(len(arrays["array.row_last"]), np.iinfo(np.uint64).max, dtype=np.uint64),
                    "array.links_digest": np.zeros(0, dtype=np.uint64)}  # ... and before the digest: rows are checked by number only
+        # ... and from before the site days were weighted: each earlier day near a site counts as
+        # unexplained, as it did then (and today's as counted already)
+        if "site.days" in arrays:
+            unknown |= {"site.wdays": arrays["site.days"], "site.daymax": np.ones(len(arrays["site.days"]))}
         # ... and from before the agency tables: no site passed and nobody looked up yet, so every
         # person is new to the agency once more
         unknown |= Table(AGENCY_SITE, keyed=True).to_arrays("agency_site")

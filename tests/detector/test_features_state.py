@@ -122,3 +122,19 @@ def test_a_user_side_checkpoint_from_before_the_agency_counts_loads_with_them_em
     assert again[["peer_site_count", "peer_located", "located_count"]].iloc[0].tolist() == [0.0, 0.0, 1.0]
     back = resumed.features(make_batch([dict(near, ts="2025-10-06T10:00:00Z", user_id="u2")]))
     assert back[["site_days", "peer_site_count"]].iloc[0].tolist() == [4.0, 0.0]  # own days carried over; never fewer than no passes
+
+
+def test_a_user_side_checkpoint_from_before_weighted_site_days_counts_its_days_as_unexplained():
+    near = {"search_type": "area", "lat": 37.7705, "lon": -122.4205, "radius_m": 100}
+    days = [dict(near, ts=f"2025-10-0{d}T10:00:00Z", reason="burglary suspect") for d in (1, 2, 3)]
+    det = Detector(REF, load_policy("california"))
+    det.features(make_batch(days))
+    arrays = det.user_side.to_arrays()
+    assert arrays["site.wdays"].tolist() == [1.5]  # three days under a specific reason
+    old = {k: v for k, v in arrays.items() if k not in ("site.wdays", "site.daymax")}
+    resumed = Detector(REF, load_policy("california"))
+    resumed.user_side.load_arrays(old)
+    same_day = resumed.features(make_batch([dict(near, ts="2025-10-03T12:00:00Z")]))
+    assert same_day[["site_days", "site_wdays"]].iloc[0].tolist() == [3.0, 3.0]  # the day was counted whole already
+    later = resumed.features(make_batch([dict(near, ts="2025-10-04T10:00:00Z", reason="burglary suspect")]))
+    assert later[["site_days", "site_wdays"]].iloc[0].tolist() == [4.0, 3.5]
