@@ -30,7 +30,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 import pandas as pd
 
 from detector.evaluate import Quality, evaluate, read_reasons
@@ -59,12 +58,14 @@ def _without(world: Path, name: str) -> Path:
     variant = world.with_name(f"{world.name}-without-{name}")
     if not (variant / "labels.csv").exists():
         variant.mkdir(parents=True, exist_ok=True)
-        for file in ("searches.csv", "labels.csv", *(f"{ref}.csv" for ref in REFERENCE_FILES if ref != name)):
+        blank = BLANK_FIELDS.get(name)
+        copied = ("labels.csv", *(f"{ref}.csv" for ref in REFERENCE_FILES if ref != name), *(() if blank else ("searches.csv",)))
+        for file in copied:
             if (world / file).exists():
                 shutil.copy(world / file, variant / file)
-        if name in BLANK_FIELDS:
+        if blank:
             searches = pd.read_csv(world / "searches.csv", dtype=str, keep_default_na=False)
-            searches[list(BLANK_FIELDS[name])] = ""
+            searches[list(blank)] = ""
             searches.to_csv(variant / "searches.csv", index=False)
     return variant
 
