@@ -60,7 +60,8 @@ def _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window):  # pra
     spare the hash lookup, a cache miss in a table of millions, for rows nobody
     touched lately or this user never did: most of a plate's links.
     """
-    if row_last[r] < 0 or ti - row_last[r] > window or (row_users[r] & _user_bit(u)) == 0:
+    # the user's bit first: it rules most rows out, sparing the read of when they were last looked up
+    if (row_users[r] & _user_bit(u)) == 0 or row_last[r] < 0 or ti - row_last[r] > window:
         return -1
     s = find_slot(k_slots, u * 4294967296 + r)
     if s >= 0 and ti - k_last[s] <= window:
@@ -96,6 +97,42 @@ def user_kernel(  # pragma: no cover - compiled
     k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near, back_start, back_near,
     burst_tau, daily_alpha, far_tau, sweep_window,
 ):
+    # what hangs on one pair of keys alone first, in a loop of its own: the (user, plate) features,
+    # and the slots of the (agency, plate) and (user, linked plate) pairs. Its hash lookups do not
+    # wait on one another, so the processor overlaps their cache misses, where the loop below waits
+    # on each in turn
+    ap_slot = np.empty(t.shape[0], dtype=np.int64)
+    k_slot = np.empty(t.shape[0], dtype=np.int64)
+    for i in range(t.shape[0]):
+        if plate[i] >= 0:
+            # one user, one plate: how often, over how long, under which case numbers
+            s = slot_of(p_slots, user[i] * 4294967296 + plate[i], p_size)
+            if s == p_size:
+                p_size += 1
+                p_first[s] = t[i]
+            day = t[i] // NS_DAY
+            if p_lastday[s] != day:
+                p_days[s] += 1.0
+                p_lastday[s] = day
+            p_count[s] += 1.0
+            p_nocase[s] += 1.0 - explained[i]
+            if has_case[i]:
+                p_case[s] += 1.0
+            out[8, i] = p_count[s]
+            out[9, i] = p_days[s]
+            out[10, i] = (t[i] - p_first[s]) / NS_DAY
+            out[11, i] = p_nocase[s]
+            out[12, i] = p_case[s]
+            g = slot_of(ap_slots, agency[i] * 4294967296 + plate[i], ap_size)
+            if g == ap_size:
+                ap_size += 1
+                ap_first[g] = t[i]
+            ap_slot[i] = g
+        if linked[i] >= 0:  # a slot inserted ahead of its search reads as never looked up (last -1) until then
+            s = slot_of(k_slots, user[i] * 4294967296 + linked[i], k_size)
+            if s == k_size:
+                k_size += 1
+            k_slot[i] = s
     link_near_buf = np.empty(np.max(np.diff(link_start) + np.diff(back_start)) if link_start.shape[0] > 1 else 0, dtype=np.int64)
     for i in range(t.shape[0]):
         u = user[i]
@@ -139,13 +176,8 @@ def user_kernel(  # pragma: no cover - compiled
         # unexplained far-reaching lookups of unknown plates, of people the agency never looked up
         # before (no local history): the recent run, and this user's usual day of them
         far_new = far[i]
-        if plate[i] >= 0:
-            g = slot_of(ap_slots, a * 4294967296 + plate[i], ap_size)
-            if g == ap_size:
-                ap_size += 1
-                ap_first[g] = ti
-            elif ap_first[g] < ti:
-                far_new = 0.0
+        if plate[i] >= 0 and ap_first[ap_slot[i]] < ti:
+            far_new = 0.0
         out[26, i] = far_new
         u_far[u] = u_far[u] * _decay(u_last[u], ti, far_tau) + far_new
         u_far_day[u] += far_new
@@ -156,24 +188,6 @@ def user_kernel(  # pragma: no cover - compiled
         out[6, i] = u_burst_nc[u]
         u_hist[u, hour] += 1.0
         u_n[u] = n_prior + 1.0
-        # one user, one plate: how often, over how long, under which case numbers
-        if plate[i] >= 0:
-            s = slot_of(p_slots, u * 4294967296 + plate[i], p_size)
-            if s == p_size:
-                p_size += 1
-                p_first[s] = ti
-            if p_lastday[s] != day:
-                p_days[s] += 1.0
-                p_lastday[s] = day
-            p_count[s] += 1.0
-            p_nocase[s] += 1.0 - explained[i]
-            if has_case[i]:
-                p_case[s] += 1.0
-            out[8, i] = p_count[s]
-            out[9, i] = p_days[s]
-            out[10, i] = (ti - p_first[s]) / NS_DAY
-            out[11, i] = p_nocase[s]
-            out[12, i] = p_case[s]
         # searches of a place (an area, or a plate with a location) by this user and by the agency's
         # others: the more of them, the more sites the user passes by chance
         if located[i]:
@@ -219,9 +233,7 @@ def user_kernel(  # pragma: no cover - compiled
         out[19, i] = -1.0
         r = linked[i]
         if r >= 0:
-            s = slot_of(k_slots, u * 4294967296 + r, k_size)
-            if s == k_size:
-                k_size += 1
+            s = k_slot[i]
             w = 1.0 - explained[i]
             # distinct linked plates this user looked up lately (a decayed count over the window):
             # the more of them, the likelier some circle is met by chance
@@ -287,6 +299,19 @@ def target_kernel(  # pragma: no cover - compiled
     pa_slots, pa_size, pa_last,
     window, tau, swarm_tau,
 ):
+    # the slots of the (plate, user) and (plate, agency) pairs first, in a loop of their own (see user_kernel)
+    pu_slot = np.empty(t.shape[0], dtype=np.int64)
+    pa_slot = np.empty(t.shape[0], dtype=np.int64)
+    for i in range(t.shape[0]):
+        if plate[i] >= 0:
+            s = slot_of(pu_slots, plate[i] * 4294967296 + user[i], pu_size)
+            if s == pu_size:
+                pu_size += 1
+            pu_slot[i] = s
+            s = slot_of(pa_slots, plate[i] * 4294967296 + agency[i], pa_size)
+            if s == pa_size:
+                pa_size += 1
+            pa_slot[i] = s
     for i in range(t.shape[0]):
         p = plate[i]
         if p < 0:
@@ -296,9 +321,7 @@ def target_kernel(  # pragma: no cover - compiled
         pl_n[p] += 1.0
         # distinct users (and agencies) looking this plate up recently: a decayed count
         # that a user adds to again only once their previous search fell out of the window
-        s = slot_of(pu_slots, p * 4294967296 + user[i], pu_size)
-        if s == pu_size:
-            pu_size += 1
+        s = pu_slot[i]
         fresh_user = pu_last[s] < 0 or ti - pu_last[s] > window
         # distinct users within the last WINDOW_DAYS calendar days, undecayed: per-day counts of the
         # users new to the plate within that span, in a ring of WINDOW_DAYS buckets ending on day pl_wday
@@ -314,9 +337,7 @@ def target_kernel(  # pragma: no cover - compiled
             pl_wb[p, day % WINDOW_DAYS] += 1.0
         out[4, i] = np.sum(pl_wb[p])
         pu_last[s] = ti
-        s = slot_of(pa_slots, p * 4294967296 + agency[i], pa_size)
-        if s == pa_size:
-            pa_size += 1
+        s = pa_slot[i]
         fresh_agency = pa_last[s] < 0 or ti - pa_last[s] > window
         pa_last[s] = ti
         swarm = _decay(pl_last[p], ti, swarm_tau)
