@@ -198,13 +198,17 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily)
 
     # a reach far beyond this user's usual one
+    wide = f["networks"] >= p.nationwide_networks
     with np.errstate(invalid="ignore"):
-        nat = (f["networks"] >= p.nationwide_networks) & ~(f["log_net"] - np.nan_to_num(f["net_mean"], nan=f["log_net"]) < np.log1p(p.nationwide_ratio) - 1e-9)
+        reach = f["log_net"] - np.nan_to_num(f["net_mean"], nan=f["log_net"])
+        nat = wide & ~(reach < np.log1p(p.nationwide_ratio) - 1e-9)
     # lookups for someone else: far-reaching searches of plates with no local history, in a run;
     # from a user who does not usually search that far at all, a shorter run tells as much (once
-    # a day of the user's history has shown what is usual)
+    # a day of the user's history has shown what is usual). Graded from half the nationwide ratio:
+    # the usual reach takes in the run's own lookups, and an edge would drop the bar mid-run
     far_ratio = f["far_burst"] / np.maximum(f["far_usual"], 0.5)
-    bar = np.where(nat & (f["daily_mean"] >= 0), p.far_beyond_reach, 1.0)
+    beyond = np.where(wide, _ramp(reach, np.log1p(p.nationwide_ratio / 2), np.log1p(p.nationwide_ratio)), 0.0)
+    bar = 1.0 - (1.0 - p.far_beyond_reach) * beyond * (f["daily_mean"] >= 0)
     S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far_new"]
 
     # many users on one private person's plate

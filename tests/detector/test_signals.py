@@ -178,6 +178,20 @@ def test_informal_sharing_a_shorter_run_tells_where_the_reach_is_unusual_for_the
     assert strength(run(run_rows), "informal_sharing")[-1] < 0.2  # nor from one whose usual reach is not known yet
 
 
+def test_informal_sharing_a_reach_just_under_the_nationwide_ratio_lowers_the_bar_nearly_as_much():
+    """The user's norm takes in the run's own lookups: a run that starts ten times beyond it may
+    end just under that, and an edge there would drop the shorter bar halfway through the run."""
+    run_rows = [{"ts": t, "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1350}
+                for i, t in enumerate(days(5, start="2025-10-20T10:00:00Z", step="10min"))]
+    # ten times and a little more at the run's first lookup, nine times by its last
+    usual_120 = [{"ts": t, "plate": "EX1", "networks_searched": 120, "case_number": "C1"} for t in days(40, step="6h")]
+    usual_340 = [{"ts": t, "plate": "EX1", "networks_searched": 340, "case_number": "C1"} for t in days(40, step="6h")]
+    ten_then_nine = run(usual_120 + run_rows)
+    assert strength(ten_then_nine, "nationwide_scope")[-5] == 1 and strength(ten_then_nine, "nationwide_scope")[-1] == 0
+    assert strength(ten_then_nine, "informal_sharing")[-1] > 0.5
+    assert strength(run(usual_340 + run_rows), "informal_sharing")[-1] < 0.2  # four times is no reach beyond the usual
+
+
 def test_subject_swarm_fires_on_many_users_without_shared_case():
     agencies = ["Town PD", "City PD"]
     swarm = [{"ts": t, "user_id": f"x{i}", "agency": agencies[i % 2], "plate": "EX1"} for i, t in enumerate(days(20, step="2h"))]
