@@ -33,9 +33,10 @@ USER_FEATURES = (
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
-AGENCY_PERSON = {"first": (np.int64, -1)}
+AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
 SWEEP_WINDOW_DAYS = 10.0  # days within which one user's lookups of a circle's plates make one sweep
+FORGET_DAYS = 180  # what a pair of keys (or a plate) holds is forgotten once idle this long; see UserSide
 
 
 @njit(cache=True, nogil=True)
@@ -93,9 +94,9 @@ def user_kernel(  # pragma: no cover - compiled
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
     as_slots, as_size, as_count,
-    ap_slots, ap_size, ap_first,
+    ap_slots, ap_size, ap_first, ap_last,
     k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near, back_start, back_near,
-    burst_tau, daily_alpha, far_tau, sweep_window,
+    burst_tau, daily_alpha, far_tau, sweep_window, forget,
 ):
     # what hangs on one pair of keys alone first, in a loop of its own: the (user, plate) features,
     # and the slots of the (agency, plate) and (user, linked plate) pairs. Its hash lookups do not
@@ -107,10 +108,12 @@ def user_kernel(  # pragma: no cover - compiled
         if plate[i] >= 0:
             # one user, one plate: how often, over how long, under which case numbers
             s = slot_of(p_slots, user[i] * 4294967296 + plate[i], p_size)
+            day = t[i] // NS_DAY
             if s == p_size:
                 p_size += 1
                 p_first[s] = t[i]
-            day = t[i] // NS_DAY
+            elif p_lastday[s] >= 0 and (day - p_lastday[s]) * NS_DAY > forget:  # idle beyond memory: afresh
+                p_first[s], p_count[s], p_days[s], p_nocase[s], p_case[s] = t[i], 0.0, 0.0, 0.0, 0.0
             if p_lastday[s] != day:
                 p_days[s] += 1.0
                 p_lastday[s] = day
@@ -127,6 +130,9 @@ def user_kernel(  # pragma: no cover - compiled
             if g == ap_size:
                 ap_size += 1
                 ap_first[g] = t[i]
+            elif t[i] - max(ap_first[g], ap_last[g]) > forget:
+                ap_first[g] = t[i]
+            ap_last[g] = max(ap_last[g], t[i])
             ap_slot[i] = g
         if linked[i] >= 0:  # a slot inserted ahead of its search reads as never looked up (last -1) until then
             s = slot_of(k_slots, user[i] * 4294967296 + linked[i], k_size)
@@ -297,7 +303,7 @@ def target_kernel(  # pragma: no cover - compiled
     pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
-    window, tau, swarm_tau,
+    window, tau, swarm_tau, forget,
 ):
     # the slots of the (plate, user) and (plate, agency) pairs first, in a loop of their own (see user_kernel)
     pu_slot = np.empty(t.shape[0], dtype=np.int64)
@@ -317,6 +323,8 @@ def target_kernel(  # pragma: no cover - compiled
         if p < 0:
             continue
         ti = t[i]
+        if pl_last[p] >= 0 and ti - pl_last[p] > forget:  # idle beyond memory: afresh
+            pl_n[p], pl_users[p], pl_agencies[p], pl_cover[p], pl_total[p], pl_last[p], pl_wday[p] = 0.0, 0.0, 0.0, 0.0, 0.0, -1, -1
         out[0, i] = pl_n[p]
         pl_n[p] += 1.0
         # distinct users (and agencies) looking this plate up recently: a decayed count
@@ -379,11 +387,47 @@ class _Checkpointed:
             setattr(self, name, arrays[f"array.{name}"].copy())
 
 
-class UserSide(_Checkpointed):
+class _Forgetting(_Checkpointed):
+    """State that forgets what went idle, so that a stream that runs for years holds what the last
+    ``forget_days`` brought rather than every plate it ever met (and its checkpoints, which rewrite
+    the whole state, stay as small).
+
+    The kernels take a pair of keys (or a plate) idle that long as new, whether or not its rows
+    are still there, so dropping them changes no feature: ``forget`` does, once a quarter of
+    that span of data time has passed (from ``run``), or when called.
+    """
+
+    def __init__(self, forget_days: float) -> None:
+        self.forget_ns = int(forget_days * NS_DAY)
+        self._next_forget = -1
+
+    def _maybe_forget(self, t: np.ndarray) -> None:
+        if not len(t):
+            return
+        latest = int(t.max())
+        if self._next_forget < 0:
+            self._next_forget = latest + self.forget_ns // 4
+        elif latest >= self._next_forget:
+            self.forget()
+
+    def forget(self) -> None:
+        raise NotImplementedError
+
+
+def _rekey(keys: np.ndarray, high: np.ndarray | None = None, low: np.ndarray | None = None) -> np.ndarray:
+    """Keys ``high * 2**32 + low`` with either half renumbered through a map (old -> new)."""
+    hi, lo = keys // PAIR, keys % PAIR
+    return (hi if high is None else high[hi]) * PAIR + (lo if low is None else low[lo])
+
+
+class UserSide(_Forgetting):
     """State and kernel driver for features keyed by the searching account."""
 
     def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0,
-                 sweep_window_days: float = SWEEP_WINDOW_DAYS) -> None:
+                 sweep_window_days: float = SWEEP_WINDOW_DAYS, forget_days: float = FORGET_DAYS) -> None:
+        if forget_days < sweep_window_days:
+            raise ValueError(f"forget_days ({forget_days}) must cover the sweep window ({sweep_window_days} days)")
+        super().__init__(forget_days)
         self.burst_tau = burst_tau_h * NS_HOUR
         self.far_tau = far_tau_h * NS_HOUR
         self.sweep_window = int(sweep_window_days * NS_DAY)
@@ -460,12 +504,35 @@ class UserSide(_Checkpointed):
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
-            self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"],
+            self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"], self.agency_person.data["last"],
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,
             links.start, links.near, links.back_start, links.back_near,
-            float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window,
+            float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window, self.forget_ns,
         )
+        self._maybe_forget(t)
         return out
+
+    def forget(self) -> None:
+        """Drop the (user, plate), (agency, person) and (user, linked plate) rows idle ``forget_days``
+        before the latest search, and the people no row holds any more."""
+        now = int(self.user.data["last"][: self.user.size].max(initial=-1))
+        if now < 0:
+            return
+        pair = self.pair.data["lastday"][: self.pair.size] * NS_DAY >= (now // NS_DAY) * NS_DAY - self.forget_ns
+        ap = self.agency_person.data
+        person = np.maximum(ap["first"][: self.agency_person.size], ap["last"][: self.agency_person.size]) >= now - self.forget_ns
+        linked = self.linked.data["last"][: self.linked.size] >= now - self.forget_ns
+        self._next_forget = now + self.forget_ns // 4
+        if pair.all() and person.all() and linked.all():
+            return
+        self.linked.keep(linked)
+        pair_keys, person_keys = self.pair.keys()[pair], self.agency_person.keys()[person]
+        held = np.zeros(len(self.plates), dtype=bool)
+        held[pair_keys % PAIR] = True
+        held[person_keys % PAIR] = True
+        plates = self.plates.keep(held)
+        self.pair.keep(pair, _rekey(pair_keys, low=plates))
+        self.agency_person.keep(person, _rekey(person_keys, low=plates))
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         # a checkpoint from before ``row_users``: any user may have looked any row up, which spares nothing
@@ -486,10 +553,14 @@ class UserSide(_Checkpointed):
     ARRAYS = ("row_last", "row_users", "links_digest")
 
 
-class TargetSide(_Checkpointed):
+class TargetSide(_Forgetting):
     """State and kernel driver for features keyed by the plate searched."""
 
-    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, swarm_tau_days: float = 4.0) -> None:
+    def __init__(self, window_days: float = 14.0, tau_days: float = 14.0, swarm_tau_days: float = 4.0,
+                 forget_days: float = FORGET_DAYS) -> None:
+        if forget_days < window_days:
+            raise ValueError(f"forget_days ({forget_days}) must cover the window ({window_days} days)")
+        super().__init__(forget_days)
         self.window = int(window_days * NS_DAY)
         self.tau = tau_days * NS_DAY
         self.swarm_tau = swarm_tau_days * NS_DAY
@@ -525,9 +596,31 @@ class TargetSide(_Checkpointed):
             P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"],
             self.plate_user.slots.table, self.plate_user.size, PU["last"],
             self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
-            self.window, float(self.tau), float(self.swarm_tau),
+            self.window, float(self.tau), float(self.swarm_tau), self.forget_ns,
         )
+        self._maybe_forget(t)
         return out
+
+    def forget(self) -> None:
+        """Drop the plates idle ``forget_days`` before the latest search, and their (plate, user) and
+        (plate, agency) rows with those of live plates idle as long (past the window, they count nowhere)."""
+        last = self.plate.data["last"][: self.plate.size]
+        now = int(last.max(initial=-1))
+        if now < 0:
+            return
+        live = last >= now - self.forget_ns
+        # a (plate, user) or (plate, agency) row goes with its plate (idle at least as long, but for late searches)
+        pairs = []
+        for table in (self.plate_user, self.plate_agency):
+            keys = table.keys()
+            pairs.append((table, keys, (table.data["last"][: table.size] >= now - self.forget_ns) & live[keys // PAIR]))
+        self._next_forget = now + self.forget_ns // 4
+        if live.all() and all(kept.all() for _, _, kept in pairs):
+            return
+        plates = self.plates.keep(live)
+        self.plate.keep(live)
+        for table, keys, kept in pairs:
+            table.keep(kept, _rekey(keys[kept], high=plates))
 
     TABLES = ("plate", "plate_user", "plate_agency")
     VOCABS = ("plates", "users", "agencies")

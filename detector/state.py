@@ -139,7 +139,7 @@ def _grown(array: np.ndarray, needed: int) -> np.ndarray:
 
 
 class Vocab:
-    """Stable string -> int code mapping; codes never change once given.
+    """Stable string -> int code mapping; codes never change once given, unless its holder forgets (``keep``).
 
     The strings are kept as UTF-8 bytes under a compiled open-addressing hash table
     (FNV-1a, linear probing, at most half full), so a batch's tens of thousands of
@@ -168,8 +168,20 @@ class Vocab:
         """Codes of ``values``, -1 for those never encoded; nothing is added."""
         return self._codes(values, blank=True, add=False)
 
-    def _codes(self, values: list[str], blank: bool, add: bool = True) -> np.ndarray:
-        strings = pa.array(values, type=pa.large_string())
+    def keep(self, kept: np.ndarray) -> np.ndarray:
+        """Only the strings ``kept`` (a mask over the codes), coded afresh in their order; returns each old
+        code's new one (-1 where dropped). The one exception to codes never changing, for state that
+        forgets what went idle (``detector.features``): its holder renumbers everything keyed on them.
+        """
+        fresh = Vocab()
+        fresh._codes(self._arrow().filter(pa.array(kept)), blank=True)
+        self.__dict__.update(fresh.__dict__)
+        remap = np.full(len(kept), EMPTY, dtype=np.int64)
+        remap[kept] = np.arange(self.size)
+        return remap
+
+    def _codes(self, values: list[str] | pa.LargeStringArray, blank: bool, add: bool = True) -> np.ndarray:
+        strings = values if isinstance(values, pa.LargeStringArray) else pa.array(values, type=pa.large_string())
         _, offsets, data = strings.buffers()
         offsets = np.frombuffer(offsets, dtype=np.int64, count=len(strings) + 1)
         data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
@@ -195,9 +207,11 @@ class Vocab:
     @property
     def values(self) -> list[str]:
         """The strings in code order."""
-        strings = pa.LargeStringArray.from_buffers(self.size, pa.py_buffer(self.starts[: self.size + 1]),
-                                                   pa.py_buffer(self.stored[: self.used]))
-        return strings.to_pylist()
+        return self._arrow().to_pylist()
+
+    def _arrow(self) -> pa.LargeStringArray:
+        return pa.LargeStringArray.from_buffers(self.size, pa.py_buffer(self.starts[: self.size + 1]),
+                                                pa.py_buffer(self.stored[: self.used]))
 
     def __len__(self) -> int:
         return self.size
@@ -315,6 +329,22 @@ class Table:
             grown = self._block(new_cap, col)
             grown[:cap] = self.data[name]
             self.data[name] = grown
+
+    def keys(self) -> np.ndarray:
+        """The slot map's key of each row."""
+        return self.slots.to_arrays(self.size)[0]
+
+    def keep(self, kept: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """Only the rows ``kept`` (a mask over the rows), renumbered in their order; with a slot map,
+        under ``keys`` (one per kept row) where the holder renumbered what the keys are made of."""
+        n = int(np.count_nonzero(kept))
+        if self.slots is not None:
+            self.slots = SlotMap.from_arrays(self.keys()[kept] if keys is None else keys, np.arange(n, dtype=np.int64))
+        for name, col in self.spec.items():
+            block = self._block(max(n, 64), col)
+            block[:n] = self.data[name][: self.size][kept]
+            self.data[name] = block
+        self.size = n
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         out = {f"{prefix}.{k}": v[: self.size].copy() for k, v in self.data.items()}
