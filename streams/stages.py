@@ -34,6 +34,7 @@ from detector.alerts import PATTERN_COLUMNS, Alert, Alerter
 from detector.engine import Detector, EntityKeys, with_columns
 from detector.features import USER_FEATURES
 from detector.rules import PATTERN_SIGNALS, SIGNALS
+from detector.schema import ts_ns
 from detector.state import Keys
 from detector.validate import Reject, canonicalize
 from streams.checkpoint import TaskCheckpoint, alerter_state, decode_state, load_alerter
@@ -145,19 +146,22 @@ class SearchTask(Task):
 
         self.user_side = UserSide()
         self.seen = np.zeros(0, dtype=np.uint64)  # hashed search ids, sorted: the replay's Deduplicator, per partition
+        self.seen_t = np.zeros(0, dtype=np.int64)  # ... and each one's search time, to forget it by
         self.wm = NO_WM
         self.caught_up = False
         self.quiet_since = time.monotonic()
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays = {f"user.{k}": v for k, v in self.user_side.to_arrays().items()}
-        arrays["seen"] = self.seen
+        arrays["seen"], arrays["seen_t"] = self.seen, self.seen_t
         return arrays, {"wm": self.wm}
 
     def load(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         self.user_side.load_arrays({k.removeprefix("user."): v for k, v in arrays.items() if k.startswith("user.")})
         self.seen = arrays["seen"]
         self.wm = int(meta["wm"])
+        # a checkpoint from before the times: its ids are taken as seen at its watermark
+        self.seen_t = arrays["seen_t"] if "seen_t" in arrays else np.full(len(self.seen), self.wm, dtype=np.int64)
 
     def watermark(self) -> tuple[int, bool]:
         idle = self.caught_up and time.monotonic() - self.quiet_since >= self.ctx.idle_grace
@@ -167,18 +171,25 @@ class SearchTask(Task):
         super().consumed(records)
         self.quiet_since = time.monotonic()
 
-    def first_sightings(self, hashed: np.ndarray) -> np.ndarray:
-        """Which of these hashed search ids are new (first in the batch, never seen before); remembers them.
+    def first_sightings(self, hashed: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Which of these hashed search ids (of searches run at ``t``) are new (first in the batch, never
+        seen before); remembers them, as long as the user side remembers (``FORGET_DAYS``) before the
+        latest search: a search delivered again that much later than it ran counts once more.
 
         ``seen`` stays sorted: lookups are binary searches and adding is one merge,
         where a set operation would sort the whole history on every poll.
         """
+        recent = self.seen_t >= max(self.wm, int(t.max(initial=NO_WM))) - self.user_side.forget_ns
+        if not recent.all():
+            self.seen, self.seen_t = self.seen[recent], self.seen_t[recent]
         fresh = ~pd.Series(hashed).duplicated().to_numpy()
         if len(self.seen):
             at = np.minimum(np.searchsorted(self.seen, hashed), len(self.seen) - 1)
             fresh &= self.seen[at] != hashed
-        new = np.sort(hashed[fresh])
-        self.seen = np.insert(self.seen, np.searchsorted(self.seen, new), new)
+        order = np.argsort(hashed[fresh])
+        new, new_t = hashed[fresh][order], t[fresh][order]
+        at = np.searchsorted(self.seen, new)
+        self.seen, self.seen_t = np.insert(self.seen, at, new), np.insert(self.seen_t, at, new_t)
         return fresh
 
 
@@ -260,11 +271,12 @@ def process_searches(work: list[tuple[SearchTask, list]], ctx: StageContext) -> 
     if sink.items:
         rows = rows[~np.isin(rows, [r.line for r in sink.items])]
     hashed = pd.util.hash_pandas_object(batch["search_id"], index=False).to_numpy()
+    t = ts_ns(batch["ts"])
     fresh = np.zeros(len(rows), dtype=bool)
     for k, (task, _) in enumerate(work):
         mine = np.flatnonzero(owner[rows] == k)
         if len(mine):
-            fresh[mine] = task.first_sightings(hashed[mine])
+            fresh[mine] = task.first_sightings(hashed[mine], t[mine])
     if not fresh.all():
         ctx.metrics.duplicates.labels("1").inc(int((~fresh).sum()))
         batch, rows = batch.loc[fresh].reset_index(drop=True), rows[fresh]

@@ -143,8 +143,33 @@ def test_stage_one_features_every_partition_as_its_own_user_stage_would(tmp_path
 
 def test_search_ids_are_remembered_across_polls_and_within_one():
     task = SearchTask("t", 0, _context())
-    first = task.first_sightings(np.array([5, 3, 5, 9], dtype=np.uint64))
-    second = task.first_sightings(np.array([9, 1, 3, 2, 1], dtype=np.uint64))
+    first = task.first_sightings(np.array([5, 3, 5, 9], dtype=np.uint64), np.full(4, 10))
+    second = task.first_sightings(np.array([9, 1, 3, 2, 1], dtype=np.uint64), np.full(5, 20))
     assert first.tolist() == [True, True, False, True]
     assert second.tolist() == [False, True, False, True, False]
     assert task.seen.tolist() == [1, 2, 3, 5, 9]
+    assert task.seen_t.tolist() == [20, 20, 10, 10, 10]
+
+
+def test_search_ids_are_forgotten_as_long_after_their_search_as_the_state_forgets():
+    task = SearchTask("t", 0, _context())
+    day = 86_400 * 10**9
+    task.first_sightings(np.array([5, 3], dtype=np.uint64), np.array([0, 100 * day]))
+    # 5 ran more than the memory before the latest search: delivered again, it counts once more
+    again = task.first_sightings(np.array([5, 3, 7], dtype=np.uint64), np.array([0, 100 * day, 181 * day]))
+    assert again.tolist() == [True, False, True]
+    assert task.seen.tolist() == [3, 5, 7]
+    task.first_sightings(np.array([8], dtype=np.uint64), np.array([182 * day]))
+    assert task.seen.tolist() == [3, 7, 8]
+
+
+def test_a_checkpoint_from_before_the_search_times_takes_its_ids_as_seen_at_its_watermark():
+    task = SearchTask("t", 0, _context())
+    task.first_sightings(np.array([5, 3], dtype=np.uint64), np.array([10, 20]))
+    task.wm = 20
+    arrays, meta = task.state()
+    del arrays["seen_t"]  # as written by the version before it
+    resumed = SearchTask("t", 0, _context())
+    resumed.load(arrays, meta)
+    assert resumed.seen.tolist() == [3, 5] and resumed.seen_t.tolist() == [20, 20]
+    assert resumed.first_sightings(np.array([3, 4], dtype=np.uint64), np.array([30, 30])).tolist() == [False, True]
