@@ -4,7 +4,11 @@ Noisy-OR: each signal alone says "misuse with probability w * s", and independen
 evidence accumulates, so the score reads as a probability-like risk and two weak
 signals together rank above one. Weak context signals (off shift, no case number,
 vague reason) only count where a pattern signal is present, so they can raise a
-pattern but never make one.
+pattern but never make one. Without a pattern they still rank a search, within the
+lowest ``BACKGROUND`` points, far under the flag: a caseless lookup under a vague reason
+at an hour the user never works is riskier than a routine one, and an auditor sorting a
+log by score (or measuring how it ranks misuse) should see that, where a score of 0 for
+nine searches in ten would tie them all.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 CONTEXT_SIGNALS = tuple(s for s in SIGNALS if s not in PATTERN_SIGNALS)
 FLAG_THRESHOLD = 60.0  # a search this risky is flagged: it may join an alert
 OPEN_THRESHOLD = 75.0  # evidence an episode needs before it opens an alert (``detector.alerts``)
+BACKGROUND = 10.0  # most a search scores on context signals alone: ranks, never flags
 if tuple(SIGNALS) != PATTERN_SIGNALS + CONTEXT_SIGNALS:  # pragma: no cover - guards an edit of rules.SIGNALS
     raise ImportError("rules.SIGNALS must list the pattern signals first, in PATTERN_SIGNALS order")
 # Column slices of the signal matrix (views, where index lists would copy it).
@@ -63,23 +68,27 @@ class Fusion:
     def score(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(score 0-100, attribution per signal summing to the score).
 
-        Only searches with some contribution are worked out: the others (most of a log)
-        score 0 with no attribution.
+        Only searches with some contribution are worked out in full: the others (most of a
+        log) score their context signals' noisy-OR scaled to ``BACKGROUND``, as does a search
+        whose pattern is so weak that it would score less.
 
-        >>> S = np.zeros((2, len(SIGNALS))); S[1, SIGNAL_INDEX["repeat_plate"]] = 1.0
+        >>> S = np.zeros((3, len(SIGNALS))); S[1, SIGNAL_INDEX["repeat_plate"]] = 1.0
+        >>> S[2, SIGNAL_INDEX["no_case_number"]] = S[2, SIGNAL_INDEX["vague_reason"]] = 1.0
         >>> score, attr = Fusion().score(S)
-        >>> score.round(1).tolist(), bool(np.isclose(attr[1].sum(), score[1]))
-        ([0.0, 85.0], True)
+        >>> score.round(1).tolist(), bool(np.allclose(attr.sum(axis=1), score))
+        ([0.0, 85.0, 2.8], True)
         """
-        rows = self._contributing(S)
-        # row-major, so that products and sums run along each row as they always have (same rounding)
-        C = self.contributions(np.ascontiguousarray(S[rows]))
+        w = self._weights()
+        C = np.clip(S[:, CONTEXT_COLUMNS] * w[CONTEXT_COLUMNS], 0.0, 0.999)
         score = np.zeros(len(S))
         attr = np.zeros(S.shape)
-        score[rows] = 100.0 * (1.0 - np.prod(1.0 - C, axis=1))
-        logs = -np.log1p(-C)
-        total = logs.sum(axis=1, keepdims=True)
-        attr[rows] = np.where(total > 0, logs / np.where(total > 0, total, 1.0), 0.0) * score[rows, None]
+        score[:], attr[:, CONTEXT_COLUMNS] = _noisy_or(C, BACKGROUND)
+        rows = self._contributing(S)
+        # row-major, so that products and sums run along each row as they always have (same rounding)
+        full, full_attr = _noisy_or(self.contributions(np.ascontiguousarray(S[rows])), 100.0)
+        stronger = ~(full < score[rows])  # (a not-a-number score stays one)
+        score[rows[stronger]] = full[stronger]
+        attr[rows[stronger]] = full_attr[stronger]
         return score, attr
 
     def _contributing(self, S: np.ndarray) -> np.ndarray:
@@ -100,3 +109,12 @@ class Fusion:
 
     def _weights(self) -> np.ndarray:
         return np.array([self.weights.get(s, 0.0) for s in SIGNALS])
+
+
+def _noisy_or(C: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``scale`` times the noisy-OR of the contributions ``C`` (one row per search), and each
+    contribution's share of it (by its log-odds weight, so that the shares sum to the score)."""
+    score = scale * (1.0 - np.prod(1.0 - C, axis=1))
+    logs = -np.log1p(-C)
+    total = logs.sum(axis=1, keepdims=True)
+    return score, np.where(total > 0, logs / np.where(total > 0, total, 1.0), 0.0) * score[:, None]
