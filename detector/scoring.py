@@ -78,17 +78,31 @@ class Fusion:
         >>> score.round(1).tolist(), bool(np.allclose(attr.sum(axis=1), score))
         ([0.0, 85.0, 2.8], True)
         """
-        w = self._weights()
-        C = np.clip(S[:, CONTEXT_COLUMNS] * w[CONTEXT_COLUMNS], 0.0, 0.999)
-        score = np.zeros(len(S))
-        attr = np.zeros(S.shape)
-        score[:], attr[:, CONTEXT_COLUMNS] = _noisy_or(C, BACKGROUND)
+        score, attr = self._background(S)
         rows = self._contributing(S)
         # row-major, so that products and sums run along each row as they always have (same rounding)
         full, full_attr = _noisy_or(self.contributions(np.ascontiguousarray(S[rows])), 100.0)
         stronger = ~(full < score[rows])  # (a not-a-number score stays one)
         score[rows[stronger]] = full[stronger]
         attr[rows[stronger]] = full_attr[stronger]
+        return score, attr
+
+    def _background(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every search's score on its context signals alone, and their shares of it.
+
+        A column at a time, as ``_contributing``: over every search of a batch, this is
+        most of the fusion's work.
+        """
+        w = self._weights()
+        columns = range(len(SIGNALS))[CONTEXT_COLUMNS]
+        logs = {j: np.log1p(-np.clip(S[:, j] * w[j], 0.0, 0.999)) for j in columns}  # log(1 - contribution)
+        total = sum(logs.values())  # the log of what the noisy-OR leaves out
+        score = BACKGROUND * (1.0 - np.exp(total))
+        # each contribution's share by its log-odds weight; column-major, as the signals, to write a column at a time
+        attr = np.zeros(S.shape, order="F")
+        share = np.divide(score, total, out=np.zeros(len(S)), where=total < 0)
+        for j, log in logs.items():
+            np.multiply(log, share, out=attr[:, j])
         return score, attr
 
     def _contributing(self, S: np.ndarray) -> np.ndarray:
