@@ -36,7 +36,7 @@ AGENCY_SITE = {"count": (np.float64, 0.0)}
 AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
 SWEEP_WINDOW_DAYS = 10.0  # days within which one user's lookups of a circle's plates make one sweep
-FORGET_DAYS = 180  # what a pair of keys (or a plate) holds is forgotten once idle this long; see UserSide
+FORGET_DAYS = 180  # what a pair of keys (or a plate) holds is forgotten once idle this long; see _Forgetting
 
 
 @njit(cache=True, nogil=True)
@@ -513,15 +513,16 @@ class UserSide(_Forgetting):
         return out
 
     def forget(self) -> None:
-        """Drop the (user, plate), (agency, person) and (user, linked plate) rows idle ``forget_days``
-        before the latest search, and the people no row holds any more."""
+        """Drop the (user, plate) and (agency, person) rows idle ``forget_days`` before the latest search,
+        the people no row holds any more, and the (user, linked plate) rows idle beyond the sweep window
+        (where they count nowhere)."""
         now = int(self.user.data["last"][: self.user.size].max(initial=-1))
         if now < 0:
             return
         pair = self.pair.data["lastday"][: self.pair.size] * NS_DAY >= (now // NS_DAY) * NS_DAY - self.forget_ns
         ap = self.agency_person.data
         person = np.maximum(ap["first"][: self.agency_person.size], ap["last"][: self.agency_person.size]) >= now - self.forget_ns
-        linked = self.linked.data["last"][: self.linked.size] >= now - self.forget_ns
+        linked = self.linked.data["last"][: self.linked.size] >= now - self.sweep_window
         self._next_forget = now + self.forget_ns // 4
         if pair.all() and person.all() and linked.all():
             return
@@ -602,8 +603,8 @@ class TargetSide(_Forgetting):
         return out
 
     def forget(self) -> None:
-        """Drop the plates idle ``forget_days`` before the latest search, and their (plate, user) and
-        (plate, agency) rows with those of live plates idle as long (past the window, they count nowhere)."""
+        """Drop the plates idle ``forget_days`` before the latest search with their (plate, user) and
+        (plate, agency) rows, and those rows idle beyond the window (where they count nowhere)."""
         last = self.plate.data["last"][: self.plate.size]
         now = int(last.max(initial=-1))
         if now < 0:
@@ -613,7 +614,7 @@ class TargetSide(_Forgetting):
         pairs = []
         for table in (self.plate_user, self.plate_agency):
             keys = table.keys()
-            pairs.append((table, keys, (table.data["last"][: table.size] >= now - self.forget_ns) & live[keys // PAIR]))
+            pairs.append((table, keys, (table.data["last"][: table.size] >= now - self.window) & live[keys // PAIR]))
         self._next_forget = now + self.forget_ns // 4
         if live.all() and all(kept.all() for _, _, kept in pairs):
             return

@@ -57,6 +57,7 @@ def test_forgetting_idle_rows_changes_no_feature_and_resumes_from_a_checkpoint(w
         assert len(left.plates) < 0.7 * len(held.plates)
     assert forgetting.user_side.pair.size < 0.7 * kept.user_side.pair.size
     assert forgetting.target_side.plate_user.size < 0.7 * kept.target_side.plate_user.size
+    assert forgetting.user_side.linked.size < 0.7 * kept.user_side.linked.size
 
 
 def test_the_memory_must_cover_the_windows_it_counts_in():
