@@ -16,6 +16,8 @@ numbers. State is split by what it is keyed on, so a stream can partition it:
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from numba import njit
 
@@ -400,18 +402,30 @@ class _Forgetting(_Checkpointed):
     def __init__(self, forget_days: float) -> None:
         self.forget_ns = int(forget_days * NS_DAY)
         self._next_forget = -1
+        self.forgot_before = -(2**63)  # what went idle before this (ns) was last forgotten
 
     def _maybe_forget(self, t: np.ndarray) -> None:
         if not len(t):
             return
-        latest = int(t.max())
+        at = min(int(np.median(t)), time.time_ns())
         if self._next_forget < 0:
-            self._next_forget = latest + self.forget_ns // 4
-        elif latest >= self._next_forget:
+            self._next_forget = at + self.forget_ns // 4
+        elif at >= self._next_forget:
             self.forget()
+            self._next_forget = at + self.forget_ns // 4
 
-    def forget(self) -> None:
+    def forget(self, now: int | None = None) -> None:
         raise NotImplementedError
+
+    def _now(self, last: np.ndarray) -> int:
+        """The time (ns) to forget by, by default: of the entities' last searches (``last``), the one
+        a tenth are later than, and never past the clock (no search ran later). So that a mistyped
+        timestamp years ahead cannot make the state forget what is live: dropping rows changes no
+        feature only while the searches to come are no older than this. -1 where nothing was searched."""
+        seen = last[last >= 0]
+        if not len(seen):
+            return -1
+        return min(int(np.quantile(seen, 0.9, method="lower")), time.time_ns())
 
 
 def _rekey(keys: np.ndarray, high: np.ndarray | None = None, low: np.ndarray | None = None) -> np.ndarray:
@@ -512,18 +526,18 @@ class UserSide(_Forgetting):
         self._maybe_forget(t)
         return out
 
-    def forget(self) -> None:
-        """Drop the (user, plate) and (agency, person) rows idle ``forget_days`` before the latest search,
-        the people no row holds any more, and the (user, linked plate) rows idle beyond the sweep window
-        (where they count nowhere)."""
-        now = int(self.user.data["last"][: self.user.size].max(initial=-1))
+    def forget(self, now: int | None = None) -> None:
+        """Drop the (user, plate) and (agency, person) rows idle ``forget_days`` before ``now`` (by default
+        the latest search), the people no row holds any more, and the (user, linked plate) rows idle
+        beyond the sweep window (where they count nowhere)."""
+        now = self._now(self.user.data["last"][: self.user.size]) if now is None else now
         if now < 0:
             return
+        self.forgot_before = now - self.forget_ns
         pair = self.pair.data["lastday"][: self.pair.size] * NS_DAY >= (now // NS_DAY) * NS_DAY - self.forget_ns
         ap = self.agency_person.data
         person = np.maximum(ap["first"][: self.agency_person.size], ap["last"][: self.agency_person.size]) >= now - self.forget_ns
         linked = self.linked.data["last"][: self.linked.size] >= now - self.sweep_window
-        self._next_forget = now + self.forget_ns // 4
         if pair.all() and person.all() and linked.all():
             return
         self.linked.keep(linked)
@@ -602,20 +616,21 @@ class TargetSide(_Forgetting):
         self._maybe_forget(t)
         return out
 
-    def forget(self) -> None:
-        """Drop the plates idle ``forget_days`` before the latest search with their (plate, user) and
-        (plate, agency) rows, and those rows idle beyond the window (where they count nowhere)."""
+    def forget(self, now: int | None = None) -> None:
+        """Drop the plates idle ``forget_days`` before ``now`` (by default the latest search) with their
+        (plate, user) and (plate, agency) rows, and those rows idle beyond the window (where they count
+        nowhere)."""
         last = self.plate.data["last"][: self.plate.size]
-        now = int(last.max(initial=-1))
+        now = self._now(last) if now is None else now
         if now < 0:
             return
+        self.forgot_before = now - self.forget_ns
         live = last >= now - self.forget_ns
         # a (plate, user) or (plate, agency) row goes with its plate (idle at least as long, but for late searches)
         pairs = []
         for table in (self.plate_user, self.plate_agency):
             keys = table.keys()
             pairs.append((table, keys, (table.data["last"][: table.size] >= now - self.window) & live[keys // PAIR]))
-        self._next_forget = now + self.forget_ns // 4
         if live.all() and all(kept.all() for _, _, kept in pairs):
             return
         plates = self.plates.keep(live)

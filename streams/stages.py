@@ -173,13 +173,14 @@ class SearchTask(Task):
 
     def first_sightings(self, hashed: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Which of these hashed search ids (of searches run at ``t``) are new (first in the batch, never
-        seen before); remembers them, as long as the user side remembers (``FORGET_DAYS``) before the
-        latest search: a search delivered again that much later than it ran counts once more.
+        seen before); remembers them until the user side forgets what went idle before they ran
+        (``FORGET_DAYS`` before its latest searches): a search delivered again that much later
+        counts once more.
 
         ``seen`` stays sorted: lookups are binary searches and adding is one merge,
         where a set operation would sort the whole history on every poll.
         """
-        recent = self.seen_t >= max(self.wm, int(t.max(initial=NO_WM))) - self.user_side.forget_ns
+        recent = self.seen_t >= self.user_side.forgot_before
         if not recent.all():
             self.seen, self.seen_t = self.seen[recent], self.seen_t[recent]
         fresh = ~pd.Series(hashed).duplicated().to_numpy()

@@ -41,7 +41,7 @@ def world(tmp_path_factory):
 def test_forgetting_idle_rows_changes_no_feature_and_resumes_from_a_checkpoint(world):
     reference, batches = world
     kept, forgetting = _detector(reference, 14), _detector(reference, 14)
-    kept.user_side.forget = kept.target_side.forget = lambda: None  # never drops a row
+    kept.user_side.forget = kept.target_side.forget = lambda now=None: None  # never drops a row
     for k, batch in enumerate(batches):
         a, b = kept.features(batch), forgetting.features(batch)
         pd.testing.assert_frame_equal(a, b)
@@ -58,6 +58,18 @@ def test_forgetting_idle_rows_changes_no_feature_and_resumes_from_a_checkpoint(w
     assert forgetting.user_side.pair.size < 0.7 * kept.user_side.pair.size
     assert forgetting.target_side.plate_user.size < 0.7 * kept.target_side.plate_user.size
     assert forgetting.user_side.linked.size < 0.7 * kept.user_side.linked.size
+
+
+def test_a_timestamp_mistyped_years_ahead_does_not_make_the_state_forget_what_is_live(world):
+    reference, batches = world
+    batches = [b.copy() for b in batches]
+    batches[3].loc[5, "ts"] = pd.Timestamp("2205-11-20T10:00:00Z")  # 2025 typed as 2205
+    kept, forgetting = _detector(reference, 14), _detector(reference, 14)
+    kept.user_side.forget = kept.target_side.forget = lambda now=None: None
+    for batch in batches:
+        pd.testing.assert_frame_equal(kept.features(batch), forgetting.features(batch))
+        forgetting.user_side.forget()
+        forgetting.target_side.forget()
 
 
 def test_the_memory_must_cover_the_windows_it_counts_in():

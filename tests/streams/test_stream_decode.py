@@ -151,11 +151,12 @@ def test_search_ids_are_remembered_across_polls_and_within_one():
     assert task.seen_t.tolist() == [20, 20, 10, 10, 10]
 
 
-def test_search_ids_are_forgotten_as_long_after_their_search_as_the_state_forgets():
+def test_search_ids_are_forgotten_when_the_user_side_forgets_what_went_idle_before_they_ran():
     task = SearchTask("t", 0, _context())
     day = 86_400 * 10**9
     task.first_sightings(np.array([5, 3], dtype=np.uint64), np.array([0, 100 * day]))
-    # 5 ran more than the memory before the latest search: delivered again, it counts once more
+    task.user_side.forget(now=181 * day)  # as it does once a quarter of its memory has passed
+    # 5 ran more than the memory before: delivered again, it counts once more
     again = task.first_sightings(np.array([5, 3, 7], dtype=np.uint64), np.array([0, 100 * day, 181 * day]))
     assert again.tolist() == [True, False, True]
     assert task.seen.tolist() == [3, 5, 7]
