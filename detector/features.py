@@ -528,7 +528,7 @@ class UserSide(_Forgetting):
 
     def forget(self, now: int | None = None) -> None:
         """Drop the (user, plate) and (agency, person) rows idle ``forget_days`` before ``now`` (by default
-        the latest search), the people no row holds any more, and the (user, linked plate) rows idle
+        the users' latest searches, see ``_now``), the people no row holds any more, and the (user, linked plate) rows idle
         beyond the sweep window (where they count nowhere)."""
         now = self._now(self.user.data["last"][: self.user.size]) if now is None else now
         if now < 0:
@@ -617,7 +617,7 @@ class TargetSide(_Forgetting):
         return out
 
     def forget(self, now: int | None = None) -> None:
-        """Drop the plates idle ``forget_days`` before ``now`` (by default the latest search) with their
+        """Drop the plates idle ``forget_days`` before ``now`` (by default their latest searches, see ``_now``) with their
         (plate, user) and (plate, agency) rows, and those rows idle beyond the window (where they count
         nowhere)."""
         last = self.plate.data["last"][: self.plate.size]
