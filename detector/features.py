@@ -527,9 +527,9 @@ class UserSide(_Forgetting):
         return out
 
     def forget(self, now: int | None = None) -> None:
-        """Drop the (user, plate) and (agency, person) rows idle ``forget_days`` before ``now`` (by default
-        the users' latest searches, see ``_now``), the people no row holds any more, and the (user, linked plate) rows idle
-        beyond the sweep window (where they count nowhere)."""
+        """Drop the (user, plate) and (agency, person) rows idle ``forget_days`` before ``now`` (by
+        default the users' latest searches, see ``_now``), the people no row holds any more, and the
+        (user, linked plate) rows idle beyond the sweep window (where they count nowhere)."""
         now = self._now(self.user.data["last"][: self.user.size]) if now is None else now
         if now < 0:
             return
@@ -617,9 +617,9 @@ class TargetSide(_Forgetting):
         return out
 
     def forget(self, now: int | None = None) -> None:
-        """Drop the plates idle ``forget_days`` before ``now`` (by default their latest searches, see ``_now``) with their
-        (plate, user) and (plate, agency) rows, and those rows idle beyond the window (where they count
-        nowhere)."""
+        """Drop the plates idle ``forget_days`` before ``now`` (by default their latest searches, see
+        ``_now``) with their (plate, user) and (plate, agency) rows, and those rows idle beyond the
+        window (where they count nowhere)."""
         last = self.plate.data["last"][: self.plate.size]
         now = self._now(last) if now is None else now
         if now < 0:
