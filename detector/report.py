@@ -27,6 +27,7 @@ from detector.reference import Reference
 from detector.report_data import DEVICE_BINS, NATIONWIDE, NETWORK_BINS, REASON_GROUPS, ReportData
 from detector.report_svg import bar_chart, count, line_chart, percent
 from detector.schema import NS_DAY, SEVERITIES
+from detector.scoring import BACKGROUND
 
 TEMPLATES = Path(__file__).with_name("templates")
 DAILY_UP_TO = 92  # days; longer periods are charted per week
@@ -334,7 +335,7 @@ class ReportBuilder:
         } for r in ranked.itertuples()]
         redacted = users[users["user_id"] == ""]
         return {"rows": rows, "ranked_of": len(named), "redacted_searches": int(redacted["searches"].sum()),
-                "model": bool((named["model_sum"] > 0).any()), "all_zero": not (named["score_max"] > 0).any(),
+                "model": bool((named["model_sum"] > 0).any()), "no_pattern": not (named["score_max"] > BACKGROUND).any(),
                 "networks": bool(self.data.networks[:-1].sum())}
 
 

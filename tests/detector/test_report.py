@@ -253,3 +253,19 @@ def test_report_counts_searches_that_joined_an_alert_after_their_batch_as_flagge
     assert late and not d.held  # a held search came back, and the report let go of it
     for table in (d.daily, d.agencies, d.users):
         assert int(table["flagged"].sum()) == len(alert.search_ids)
+
+
+@pytest.mark.parametrize("repeat, stands_out", [(False, False), (True, True)])
+def test_the_officers_table_says_when_no_search_showed_a_pattern(tmp_path, repeat, stands_out):
+    """Scores without a pattern still rank searches (the lowest band): that alone is no account standing out."""
+    rows = ["search_id,ts,user_id,agency,plate,reason"]
+    for i in range(24):
+        plate = "SAME1" if repeat and i % 3 == 0 else f"P{i}"
+        rows.append(f"s{i},2025-10-{1 + i // 3:02d}T0{i % 3 + 1}:00:00Z,u{i % 2},Town PD,{plate},investigation")
+    path = tmp_path / "searches.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    replay(path, tmp_path / "out", progress=False, retrospective=False, report=tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv")
+    assert (scores["score"] > 0).all()  # every search caseless and vague: all ranked in the lowest band
+    assert ("No account stands out" not in html) == stands_out
