@@ -12,6 +12,9 @@ numbers. State is split by what it is keyed on, so a stream can partition it:
 * ``TargetSide``: keyed by the plate searched (a stream partitions it by plate):
   how many different users look one person up (a decayed count, and the users of the
   last few calendar days), whether a plate has any local history.
+
+Both forget a pair of keys (or a plate) idle for ``FORGET_DAYS`` (``_Forgetting``), so that a
+stream's state holds its last months, not its whole history.
 """
 
 from __future__ import annotations
