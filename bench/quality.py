@@ -11,7 +11,7 @@ the other misses. With ``--without``, also each world without a reference file o
 field of the searches left blank throughout, as an export may come: what each unlocks, and
 whether its absence floods the queue. Asserts nothing.
 
-    python bench/quality.py [--seeds 17001 17002 17003] [--sizes] [--compare REV] [--without ...] [--data DIR]
+    python bench/quality.py [--seeds 18001 18002 18003] [--sizes] [--compare REV] [--without ...] [--data DIR]
 
 Seeds a version was tuned on say little about it: give seeds never used before
 (docs/quality.md lists the used ones).
@@ -151,7 +151,7 @@ def without_table(qualities: dict[str, Quality]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[17001, 17002, 17003])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[18001, 18002, 18003])
     ap.add_argument("--sizes", action="store_true", help="also the worlds across sizes (a few minutes more)")
     ap.add_argument("--compare", metavar="REV", help="also replay with the code at this git revision: the before/after table")
     ap.add_argument("--without", nargs="+", choices=[*REFERENCE_FILES, *BLANK_FIELDS], default=[], metavar="NAME",

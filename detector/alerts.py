@@ -222,7 +222,6 @@ class Alerter:
         self.open = {k: a for k, a in self.open.items() if now_ns - a.last_ns <= longest}
 
 
-
 def _plain(value: object) -> object:
     """A numpy scalar as the Python value (an episode's held searches are checkpointed as JSON)."""
     return value.item() if isinstance(value, np.generic) else value

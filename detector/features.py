@@ -418,17 +418,30 @@ class _Forgetting(_Checkpointed):
             self._next_forget = at + self.forget_ns // 4
 
     def forget(self, now: int | None = None) -> None:
-        raise NotImplementedError
+        """Drop what went idle ``forget_days`` before ``now`` (ns; by default see ``_now``)."""
+        now = self._now() if now is None else now
+        if now >= 0:
+            self.forgot_before = now - self.forget_ns
+            self._drop(now)
 
-    def _now(self, last: np.ndarray) -> int:
-        """The time (ns) to forget by, by default: of the entities' last searches (``last``), the one
-        a tenth are later than, and never past the clock (no search ran later). So that a mistyped
+    def _now(self) -> int:
+        """The time to forget by, by default: of the entities' last searches (``_last``), the one a
+        tenth are later than, and never past the clock (no search ran later). So that a mistyped
         timestamp years ahead cannot make the state forget what is live: dropping rows changes no
         feature only while the searches to come are no older than this. -1 where nothing was searched."""
+        last = self._last()
         seen = last[last >= 0]
         if not len(seen):
             return -1
         return min(int(np.quantile(seen, 0.9, method="lower")), time.time_ns())
+
+    def _last(self) -> np.ndarray:
+        """When each entity the side is keyed by (user, plate) was last searched (ns, -1 never)."""
+        raise NotImplementedError
+
+    def _drop(self, now: int) -> None:
+        """Drop the rows idle beyond the memory (or their window) before ``now``."""
+        raise NotImplementedError
 
 
 def _rekey(keys: np.ndarray, high: np.ndarray | None = None, low: np.ndarray | None = None) -> np.ndarray:
@@ -529,14 +542,12 @@ class UserSide(_Forgetting):
         self._maybe_forget(t)
         return out
 
-    def forget(self, now: int | None = None) -> None:
-        """Drop the (user, plate) and (agency, person) rows idle ``forget_days`` before ``now`` (by
-        default the users' latest searches, see ``_now``), the people no row holds any more, and the
-        (user, linked plate) rows idle beyond the sweep window (where they count nowhere)."""
-        now = self._now(self.user.data["last"][: self.user.size]) if now is None else now
-        if now < 0:
-            return
-        self.forgot_before = now - self.forget_ns
+    def _last(self) -> np.ndarray:
+        return self.user.data["last"][: self.user.size]
+
+    def _drop(self, now: int) -> None:
+        """The (user, plate) and (agency, person) rows idle ``forget_days``, the people no row holds any
+        more, and the (user, linked plate) rows idle beyond the sweep window (where they count nowhere)."""
         pair = self.pair.data["lastday"][: self.pair.size] * NS_DAY >= (now // NS_DAY) * NS_DAY - self.forget_ns
         ap = self.agency_person.data
         person = np.maximum(ap["first"][: self.agency_person.size], ap["last"][: self.agency_person.size]) >= now - self.forget_ns
@@ -619,16 +630,13 @@ class TargetSide(_Forgetting):
         self._maybe_forget(t)
         return out
 
-    def forget(self, now: int | None = None) -> None:
-        """Drop the plates idle ``forget_days`` before ``now`` (by default their latest searches, see
-        ``_now``) with their (plate, user) and (plate, agency) rows, and those rows idle beyond the
-        window (where they count nowhere)."""
-        last = self.plate.data["last"][: self.plate.size]
-        now = self._now(last) if now is None else now
-        if now < 0:
-            return
-        self.forgot_before = now - self.forget_ns
-        live = last >= now - self.forget_ns
+    def _last(self) -> np.ndarray:
+        return self.plate.data["last"][: self.plate.size]
+
+    def _drop(self, now: int) -> None:
+        """The plates idle ``forget_days`` with their (plate, user) and (plate, agency) rows, and those
+        rows idle beyond the window (where they count nowhere)."""
+        live = self._last() >= now - self.forget_ns
         # a (plate, user) or (plate, agency) row goes with its plate (idle at least as long, but for late searches)
         pairs = []
         for table in (self.plate_user, self.plate_agency):

@@ -187,8 +187,9 @@ class SearchTask(Task):
         if len(self.seen):
             at = np.minimum(np.searchsorted(self.seen, hashed), len(self.seen) - 1)
             fresh &= self.seen[at] != hashed
-        order = np.argsort(hashed[fresh])
-        new, new_t = hashed[fresh][order], t[fresh][order]
+        new, new_t = hashed[fresh], t[fresh]
+        order = np.argsort(new)
+        new, new_t = new[order], new_t[order]
         at = np.searchsorted(self.seen, new)
         self.seen, self.seen_t = np.insert(self.seen, at, new), np.insert(self.seen_t, at, new_t)
         return fresh
