@@ -8,8 +8,9 @@ generator at 30,000 to 1,000,000 searches). With ``--compare REV``, also replays
 with the project's code at that git revision (in a subprocess, from ``git archive``) and
 prints the before/after table of docs/quality.md, naming the incidents one version finds and
 the other misses. With ``--without``, also each world without a reference file or with a
-field of the searches left blank throughout, as an export may come: what each unlocks, and
-whether its absence floods the queue. Asserts nothing.
+field of the searches left blank throughout (or by half the agencies, a third of the
+users, or in half the searches), as an export may come: what each unlocks, and whether its absence floods the
+queue; with ``--compare`` too, each variant before and after. Asserts nothing.
 
     python bench/quality.py [--seeds 18001 18002 18003] [--sizes] [--compare REV] [--without ...] [--data DIR]
 
@@ -42,6 +43,11 @@ SIZES = ((13101, 14, 30_000), (13102, 30, 60_000), (13104, 90, 400_000), (13103,
 # What an export may lack besides a reference file: fields of the searches, blank throughout.
 BLANK_FIELDS = {"case_number": ("case_number",), "networks_searched": ("networks_searched",),
                 "location": ("lat", "lon", "radius_m"), "states": ("agency_state", "plate_state")}
+# ... or blank in part, as agencies and officers differ in how they keep a field: (field, the
+# column whose every k-th value by name never gives one, k); without a column each search's is
+# lost with chance 1/k
+BLANK_IN_PART = {"case_number_half_agencies": ("case_number", "agency", 2), "case_number_third_users": ("case_number", "user_id", 3),
+                 "case_number_half_searches": ("case_number", None, 2)}
 
 
 def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Path:
@@ -54,18 +60,27 @@ def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Pa
 
 
 def _without(world: Path, name: str) -> Path:
-    """A copy of ``world`` without the reference file ``name``, or with the fields ``BLANK_FIELDS[name]`` blank."""
+    """A copy of ``world`` without the reference file ``name``, or with the fields ``BLANK_FIELDS[name]``
+    blank, or one field blank in part (``BLANK_IN_PART``)."""
     variant = world.with_name(f"{world.name}-without-{name}")
     if not (variant / "labels.csv").exists():
         variant.mkdir(parents=True, exist_ok=True)
-        blank = BLANK_FIELDS.get(name)
-        copied = ("labels.csv", *(f"{ref}.csv" for ref in REFERENCE_FILES if ref != name), *(() if blank else ("searches.csv",)))
+        edited = name in BLANK_FIELDS or name in BLANK_IN_PART
+        copied = ("labels.csv", *(f"{ref}.csv" for ref in REFERENCE_FILES if ref != name), *(() if edited else ("searches.csv",)))
         for file in copied:
             if (world / file).exists():
                 shutil.copy(world / file, variant / file)
-        if blank:
+        if edited:
             searches = pd.read_csv(world / "searches.csv", dtype=str, keep_default_na=False)
-            searches[list(blank)] = ""
+            if name in BLANK_FIELDS:
+                searches[list(BLANK_FIELDS[name])] = ""
+            else:
+                field, by, k = BLANK_IN_PART[name]
+                if by is None:
+                    lost = np.random.default_rng(0).random(len(searches)) < 1 / k
+                else:
+                    lost = searches[by].isin(sorted(searches[by].unique())[::k])
+                searches.loc[lost, field] = ""
             searches.to_csv(variant / "searches.csv", index=False)
     return variant
 
@@ -154,27 +169,31 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[18001, 18002, 18003])
     ap.add_argument("--sizes", action="store_true", help="also the worlds across sizes (a few minutes more)")
     ap.add_argument("--compare", metavar="REV", help="also replay with the code at this git revision: the before/after table")
-    ap.add_argument("--without", nargs="+", choices=[*REFERENCE_FILES, *BLANK_FIELDS], default=[], metavar="NAME",
-                    help="also each seed's world without this reference file or with these fields blank: "
-                         + ", ".join([*REFERENCE_FILES, *BLANK_FIELDS]))
+    variants = [*REFERENCE_FILES, *BLANK_FIELDS, *BLANK_IN_PART]
+    ap.add_argument("--without", nargs="+", choices=variants, default=[], metavar="NAME",
+                    help="also each seed's world without this reference file or with these fields blank (in part): " + ", ".join(variants))
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "alpr-quality")
     args = ap.parse_args()
     keep_freed_memory()
     qualities = {seed: _quality(_world(args.data, seed)) for seed in args.seeds}
     print(scenario_table(qualities))
-    if args.compare:
-        with tempfile.TemporaryDirectory() as code:
+    with tempfile.TemporaryDirectory() as code:
+        if args.compare:
             _checkout(args.compare, Path(code))
             print()
             print(compare_table({str(seed): (_quality(_world(args.data, seed), Path(code)), qualities[seed]) for seed in args.seeds}))
-    if args.sizes:
-        print()
-        print(size_table({size: _quality(_world(args.data, *size)) for size in SIZES}))
-    for seed in args.seeds if args.without else ():
-        print()
-        world = _world(args.data, seed)
-        print(f"seed {seed}")
-        print(without_table({"nothing": qualities[seed]} | {name: _quality(_without(world, name)) for name in args.without}))
+        if args.sizes:
+            print()
+            print(size_table({size: _quality(_world(args.data, *size)) for size in SIZES}))
+        for seed in args.seeds if args.without else ():
+            print()
+            world = _world(args.data, seed)
+            print(f"seed {seed}")
+            variants = {name: _quality(_without(world, name)) for name in args.without}
+            print(without_table({"nothing": qualities[seed]} | variants))
+            if args.compare:  # what this version changed on each variant
+                print()
+                print(compare_table({name: (_quality(_without(world, name), Path(code)), q) for name, q in variants.items()}))
 
 
 if __name__ == "__main__":

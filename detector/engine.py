@@ -21,7 +21,7 @@ import pandas as pd
 from detector.alerts import Alert, Alerter
 from detector.features import TARGET_FEATURES, USER_FEATURES, TargetSide, UserSide
 from detector.policy import Policy
-from detector.reasons import BIT, PROTECTED, classify_column
+from detector.reasons import BIT, PROTECTED, classify_column, gives_case
 from detector.reference import PlateFacts, Reference, lookup
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SITE_WEIGHT, RuleParams, compute_signals
 from detector.schema import ts_ns
@@ -134,7 +134,7 @@ class Detector:
     @staticmethod
     def _reason_columns(batch: pd.DataFrame, bits: np.ndarray) -> dict[str, np.ndarray]:
         """The reason taxonomy, and how far the search explains itself."""
-        has_case = (batch["case_number"] != "").to_numpy()
+        has_case = gives_case(batch["case_number"])
         unexplained = (bits & UNEXPLAINED) != 0
         hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
         # fully when tied to a case or a hotlist hit, half by a specific stated offence (a dropdown

@@ -188,6 +188,25 @@ def classify_column(reason: pd.Series, offense_type: pd.Series | None = None) ->
     return out
 
 
+# A case number field that names no case: no digit but zeros ("N/A", "none", "inv", "0000"),
+# or a placeholder run of digits ("1", "123", "12345", "999")
+_NO_CASE = (r"^[^1-9]*$|^\s*#?\s*(1|12|123|1234|12345|123456|1234567|12345678|123456789|1234567890"
+            r"|1{2,}|2{2,}|3{2,}|4{2,}|5{2,}|6{2,}|7{2,}|8{2,}|9{2,})\s*$")
+
+
+def gives_case(case_number: pd.Series) -> np.ndarray:
+    """Whether each search's case number field names a case.
+
+    Released logs fill the field with "N/A", "none", "0" or "1234" as often as with a case:
+    such a value ties the search to no investigation, and counts as no case number.
+
+    >>> gives_case(pd.Series(["2025-012449", "", "N/A", "0000", "1234", "C-9", "DR# 25-1"], dtype="str")).tolist()
+    [True, False, False, False, False, True, True]
+    """
+    values = pa.array(case_number.array, type=pa.string(), from_pandas=True)  # no copy of an Arrow-backed column
+    return ~np.asarray(pc.fill_null(pc.match_substring_regex(values, _NO_CASE), True))
+
+
 def names_of(mask: int) -> list[str]:
     """Category names set in a bitmask."""
     return [c for c in CATEGORIES if mask & BIT[c]]

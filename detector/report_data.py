@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from detector.engine import BatchResult
 from detector.policy import Policy
-from detector.reasons import BIT, CATEGORIES, PROTECTED, classify_column
+from detector.reasons import BIT, CATEGORIES, PROTECTED, classify_column, gives_case
 from detector.reference import Reference
 from detector.rules import SIGNAL_INDEX, RuleParams
 from detector.schema import NS_DAY, ts_ns
@@ -126,7 +126,7 @@ class ReportData:
         found = {f: result.signals[:, SIGNAL_INDEX[f]] > 0 for f in FINDINGS}
         networks = batch["networks_searched"].to_numpy(dtype=np.float64)
         label_codes, labels = self._labels(batch)
-        nocase = (batch["case_number"] == "").to_numpy()
+        nocase = ~gives_case(batch["case_number"])
         vague = (bits & (BIT["vague"] | BIT["missing"])) != 0
 
         columns = {"searches": np.ones(n), "flagged": flagged, "dropdown": label_codes >= 0,

@@ -81,6 +81,12 @@ class RuleParams:
     offshift_share: float = 0.01  # share of the user's history in this hour below which it is off-shift
     offshift_history: float = 50.0  # searches of history needed to judge shifts
     surname_rare: float = 5.0  # households carrying a surname at most, for it to be rare
+    caseless_low: float = 0.2  # chance the agency's practice gives no case number on so many lookups, below which their lack tells ...
+    caseless_high: float = 0.5  # ... and from which it tells nothing
+    caseless_floor: float = 0.5  # what repeated lookups weigh where their lack of a case number tells nothing
+    fixations_alone: float = 0.5  # the user's other plates looked up as often without a case number, up to which this one stands out ...
+    fixations_habit: float = 2.5  # ... and from which it is their habit
+    case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
 
 
 def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -132,6 +138,24 @@ def _site_surprise(site_days: np.ndarray, expected: np.ndarray, p: RuleParams) -
     return out
 
 
+def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
+    """How much a user's repeated lookups of one plate without a case number weigh, by the agency's practice.
+
+    Where the agency's users give a case number on a share r of their searches, an
+    investigation's k lookups of a plate would all lack one with chance (1 - r)^k: rarely,
+    where case numbers are the habit, so their lack tells; always, in an agency that never
+    records them, where it tells nothing and repeated lookups weigh ``caseless_floor`` (a
+    detective's follow-ups look like a fixation there), unless the user has no other plate
+    they came back to as often without a case number (``fixations``): a habit explains one
+    more, a private interest stands out among the user's lookups.
+    """
+    chance = (1.0 - np.clip(f["case_practice"], 0.0, 1.0)) ** f["up_nocase"]
+    alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
+    sloppy = _ramp(f["fixations"], 2 * p.fixations_habit, 4 * p.fixations_habit)
+    telling = np.maximum(_unlikely(chance, p.caseless_low, p.caseless_high) * (1.0 - sloppy), alone)
+    return p.caseless_floor + (1.0 - p.caseless_floor) * telling
+
+
 def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     """Signal strengths, one column per entry of ``SIGNALS``.
 
@@ -154,8 +178,9 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
+    unexplained = _caseless_weight(f, p)
     # a case number on any lookup of this person ties the others to an investigation in part
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * unexplained * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
 
     # own or same-surname plates: strong when the surname is rare, or when the user keeps coming
     # back to that family on other days with nothing explaining it (an officer's own household
@@ -164,7 +189,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     unexplained_share = f["up_nocase"] / np.maximum(count, 1)
     # ... or comes back on another day to another of that family's cars: chance meets one car of a
     # common name, not two cars of one circle on two days with nothing explaining either
-    again = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85)
+    again = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85) * unexplained
     another_car = _ramp(f["circle_plates"], 1.5, 2.0) * _ramp(f["up_nocase"], 1.5, 2.0)
     returns = np.maximum(again, another_car) * (f["up_days"] >= 2) * (f["up_case"] == 0)
     rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35 + 0.65 * returns)
@@ -227,6 +252,6 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["nationwide_scope"]] = nat
     hist_ok = f["user_prior"] >= p.offshift_history
     S[:, SIGNAL_INDEX["off_shift"]] = hist_ok * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))
-    S[:, SIGNAL_INDEX["no_case_number"]] = ~f["has_case"].astype(bool)
+    S[:, SIGNAL_INDEX["no_case_number"]] = ~f["has_case"].astype(bool) * _ramp(f["case_practice"], 0.0, p.case_practice_full)
     S[:, SIGNAL_INDEX["vague_reason"]] = f["vague"]
     return S
