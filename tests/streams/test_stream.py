@@ -226,6 +226,8 @@ BAD = [
     (b'{"search_id": "m3", "ts": "2025-10-01T10:00:00Z", "user_id": "u", "agency": "Town PD", "networks_searched": "many"}',
      "networks_searched"),
     (b'{"search_id": "m4", "ts": "2025-10-01T10:00:00Z", "user_id": "u"}', "agency"),
+    # a mistyped year: centuries after the message was produced
+    (b'{"search_id": "m5", "ts": "2205-10-01T10:00:00Z", "user_id": "u", "agency": "Town PD", "plate": "abc2"}', "ts"),
 ]
 
 
@@ -261,4 +263,4 @@ def test_malformed_messages_go_to_the_dead_letter_topic_with_reasons(broker, tmp
     engine.dispose()
     # the log says how many and in which field, never what was in them
     log = (tmp_path / "log").read_text()
-    assert "dead letters: 6" in log and "abc1" not in log.lower() and "soon" not in log
+    assert "dead letters: 7" in log and "abc1" not in log.lower() and "soon" not in log and "2205" not in log
