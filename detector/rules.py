@@ -147,7 +147,8 @@ def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     records them, where it tells nothing and repeated lookups weigh ``caseless_floor`` (a
     detective's follow-ups look like a fixation there), unless the user has no other plate
     they came back to as often without a case number (``fixations``): a habit explains one
-    more, a private interest stands out among the user's lookups.
+    more, a private interest stands out among the user's lookups. An account with many such
+    habits is judged by them even where its colleagues give case numbers: it never does.
     """
     chance = (1.0 - np.clip(f["case_practice"], 0.0, 1.0)) ** f["up_nocase"]
     alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
@@ -178,9 +179,9 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
-    unexplained = _caseless_weight(f, p)
+    caseless = _caseless_weight(f, p)
     # a case number on any lookup of this person ties the others to an investigation in part
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * unexplained * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
 
     # own or same-surname plates: strong when the surname is rare, or when the user keeps coming
     # back to that family on other days with nothing explaining it (an officer's own household
@@ -189,7 +190,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     unexplained_share = f["up_nocase"] / np.maximum(count, 1)
     # ... or comes back on another day to another of that family's cars: chance meets one car of a
     # common name, not two cars of one circle on two days with nothing explaining either
-    again = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85) * unexplained
+    again = _ramp(f["up_nocase"], 1.5, 3.0) * _ramp(unexplained_share, 0.6, 0.85) * caseless
     another_car = _ramp(f["circle_plates"], 1.5, 2.0) * _ramp(f["up_nocase"], 1.5, 2.0)
     returns = np.maximum(again, another_car) * (f["up_days"] >= 2) * (f["up_case"] == 0)
     rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35 + 0.65 * returns)
