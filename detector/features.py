@@ -34,7 +34,7 @@ USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
-    "linked_recent", "circle_chance", "far_new", "site_wdays", "case_practice", "fixations",
+    "linked_recent", "circle_chance", "far_new", "site_wdays", "case_practice", "fixations", "agency_case_practice",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
@@ -43,7 +43,8 @@ WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distin
 SWEEP_WINDOW_DAYS = 10.0  # days within which one user's lookups of a circle's plates make one sweep
 FORGET_DAYS = 180  # what a pair of keys (or a plate) holds is forgotten once idle this long; see _Forgetting
 # An agency's case practice (the share of its searches giving a case number) starts as this
-# share of so many searches, and weighs at most the last CASE_PRACTICE_MEMORY searches or so
+# share of so many searches, and weighs at most the last CASE_PRACTICE_MEMORY searches or so;
+# an account's own share counts beside its agency's, which weighs as many searches
 CASE_PRACTICE_PRIOR, CASE_PRACTICE_PRIOR_SEARCHES, CASE_PRACTICE_MEMORY = 0.5, 20.0, 2000.0
 # A user's fixations: their (user, person) pairs that reached this many unexplained lookups
 FIXATION = 4.0
@@ -99,7 +100,7 @@ def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_use
 def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, located, explained, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
-    u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix,
+    u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix, u_case_practice,
     a_daily, a_n, a_located, a_searches, a_case_practice,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
@@ -188,9 +189,14 @@ def user_kernel(  # pragma: no cover - compiled
         out[2, i] = u_day_count[u]
         out[3, i] = u_daily[u] if u_active[u] > 0 else -1.0
         out[4, i] = a_daily[a] if a_n[a] > 0 else -1.0
-        out[28, i] = a_case_practice[a]
+        # case practice: the account's own share, its agency's standing in for the first searches
+        gave = 1.0 if has_case[i] else 0.0
+        own = min(n_prior, CASE_PRACTICE_MEMORY)
+        out[28, i] = (CASE_PRACTICE_PRIOR_SEARCHES * a_case_practice[a] + own * u_case_practice[u]) / (CASE_PRACTICE_PRIOR_SEARCHES + own)
+        out[30, i] = a_case_practice[a]
+        u_case_practice[u] += (gave - u_case_practice[u]) / min(n_prior + 1.0, CASE_PRACTICE_MEMORY)
         a_searches[a] += 1.0
-        a_case_practice[a] += ((1.0 if has_case[i] else 0.0) - a_case_practice[a]) / min(a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES, CASE_PRACTICE_MEMORY)
+        a_case_practice[a] += (gave - a_case_practice[a]) / min(a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES, CASE_PRACTICE_MEMORY)
         burst = _decay(u_last[u], ti, burst_tau)
         u_burst[u] = u_burst[u] * burst + 1.0
         # fishing is unexplained lookups of plates; a storm of area searches answers an incident
@@ -486,6 +492,7 @@ class UserSide(_Forgetting):
             "last": (np.int64, -1), "net": (np.float64, 0.0), "net_n": (np.float64, 0.0), "far": (np.float64, 0.0),
             "far_day": (np.float64, 0.0), "far_daily": (np.float64, 0.0), "located": (np.float64, 0.0),
             "linked": (np.float64, 0.0), "linked_last": (np.int64, -1), "fix": (np.float64, 0.0),
+            "case_practice": (np.float64, 0.0),
         })
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0), "located": (np.float64, 0.0),
                              "searches": (np.float64, 0.0), "case_practice": (np.float64, CASE_PRACTICE_PRIOR)})
@@ -545,7 +552,7 @@ class UserSide(_Forgetting):
         self.pair.size, self.site.size, self.agency_site.size, self.agency_person.size, self.linked.size = user_kernel(
             t, u, a, p, s, located, explained, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
-            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"],
+            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],

@@ -139,21 +139,20 @@ def _site_surprise(site_days: np.ndarray, expected: np.ndarray, p: RuleParams) -
 
 
 def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
-    """How much a user's repeated lookups of one plate without a case number weigh, by the agency's practice.
+    """How much a user's repeated lookups of one plate without a case number weigh, by the account's practice.
 
-    Where the agency's users give a case number on a share r of their searches, an
-    investigation's k lookups of a plate would all lack one with chance (1 - r)^k: rarely,
-    where case numbers are the habit, so their lack tells; always, in an agency that never
-    records them, where it tells nothing and repeated lookups weigh ``caseless_floor`` (a
+    Where an account gives a case number on a share r of its searches (``case_practice``:
+    its own share, which starts from its agency's), an investigation's k lookups of a plate
+    would all lack one with chance (1 - r)^k: rarely, where case numbers are the habit, so
+    their lack tells; always, in an agency that never records them or from an officer who
+    never gives one, where it tells nothing and repeated lookups weigh ``caseless_floor`` (a
     detective's follow-ups look like a fixation there), unless the user has no other plate
     they came back to as often without a case number (``fixations``): a habit explains one
-    more, a private interest stands out among the user's lookups. An account with many such
-    habits is judged by them even where its colleagues give case numbers: it never does.
+    more, a private interest stands out among the user's lookups.
     """
     chance = (1.0 - np.clip(f["case_practice"], 0.0, 1.0)) ** f["up_nocase"]
     alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
-    sloppy = _ramp(f["fixations"], 2 * p.fixations_habit, 4 * p.fixations_habit)
-    telling = np.maximum(_unlikely(chance, p.caseless_low, p.caseless_high) * (1.0 - sloppy), alone)
+    telling = np.maximum(_unlikely(chance, p.caseless_low, p.caseless_high), alone)
     return p.caseless_floor + (1.0 - p.caseless_floor) * telling
 
 
@@ -253,6 +252,6 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["nationwide_scope"]] = nat
     hist_ok = f["user_prior"] >= p.offshift_history
     S[:, SIGNAL_INDEX["off_shift"]] = hist_ok * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))
-    S[:, SIGNAL_INDEX["no_case_number"]] = ~f["has_case"].astype(bool) * _ramp(f["case_practice"], 0.0, p.case_practice_full)
+    S[:, SIGNAL_INDEX["no_case_number"]] = ~f["has_case"].astype(bool) * _ramp(f["agency_case_practice"], 0.0, p.case_practice_full)
     S[:, SIGNAL_INDEX["vague_reason"]] = f["vague"]
     return S

@@ -32,37 +32,38 @@ def test_repeat_plate_fires_without_case_numbers_and_not_under_one_case():
 @pytest.mark.parametrize("junk", ["N/A", "none", "0000", "1234"])
 def test_a_case_number_field_naming_no_case_explains_nothing(junk):
     filled = run([{"ts": t, "plate": "EX1", "reason": "inv", "case_number": junk} for t in days(15)])
+    empty = run([{"ts": t, "plate": "EX1", "reason": "inv"} for t in days(15)])
     assert strength(filled, "repeat_plate")[-1] > 0.9
-    assert strength(filled, "no_case_number")[-1] == 1.0
+    assert (filled.signals == empty.signals).all()
 
 
-def _agency_without_case_numbers(plates: int, lookups: int = 8) -> list[dict]:
-    """Colleagues' work in an agency that never records a case number: ``plates`` plates of 300
-    a day over three weeks, each looked up ``lookups`` times on as many days by one account."""
-    rows = [{"ts": t.isoformat(), "user_id": "u2", "plate": f"F{i % 300}A"}
+def _work(plates: int, streams: dict[str, str], lookups: int = 8) -> list[dict]:
+    """Each of ``streams``' accounts looking up 300 plates a day over three weeks under its case
+    number ("" for none), and u3 coming back to ``plates`` plates ``lookups`` times each."""
+    rows = [{"ts": t.isoformat(), "user_id": user, "plate": f"F{i % 300}A", "case_number": case} for user, case in streams.items()
             for i, t in enumerate(pd.date_range("2025-09-01T08:00:00Z", periods=21 * 300, freq="4min"))]
     rows += [{"ts": t, "user_id": "u3", "plate": f"F{k}B"} for k in range(plates) for t in days(lookups, start=f"2025-09-{k + 1:02d}T09:00:00Z")]
     return rows
 
 
-def test_repeat_plate_weighs_missing_case_numbers_by_the_agencys_practice_and_the_accounts_habit():
+def test_repeat_plate_weighs_missing_case_numbers_by_the_accounts_practice_and_habit():
+    again = [{"ts": t, "user_id": "u3", "plate": "EX1"} for t in days(8, start="2025-10-01T10:00:00Z")]
+
+    def run_with(rows):
+        return run(sorted(rows + again, key=lambda r: r["ts"]))
+
     # an officer's follow-ups of eight plates, none under a case number, where nobody gives one:
     # their habit, and the next such plate weighs half ...
-    habit = _agency_without_case_numbers(plates=8)
-    again = [{"ts": t, "user_id": "u3", "plate": "EX1"} for t in days(8, start="2025-10-01T10:00:00Z")]
-    res = run(sorted(habit + again, key=lambda r: r["ts"]))
-    ctx = Detector(REF, load_policy("california")).features(make_batch(sorted(habit + again, key=lambda r: r["ts"])))
+    habit = sorted(_work(8, {"u2": ""}) + again, key=lambda r: r["ts"])
+    ctx = Detector(REF, load_policy("california")).features(make_batch(habit))
     assert ctx["case_practice"].iloc[-1] < 0.01 and ctx["fixations"].iloc[-1] == 8
-    assert strength(res, "repeat_plate")[-1] == pytest.approx(0.5)
+    assert strength(run_with(_work(8, {"u2": ""})), "repeat_plate")[-1] == pytest.approx(0.5)
     # ... where a lone fixation of an account that comes back to no other plate counts in full
-    alone = sorted(_agency_without_case_numbers(plates=0) + again, key=lambda r: r["ts"])
-    assert strength(run(alone), "repeat_plate")[-1] == pytest.approx(1.0)
-    # ... as does the plate of an account with a few such habits where colleagues give case numbers:
-    # their lack tells there, unless the account never gives one (a dozen plates so far)
-    def cased(rows):
-        return sorted([dict(r, case_number="C-1") if r["user_id"] == "u2" else r for r in rows] + again, key=lambda r: r["ts"])
-    assert strength(run(cased(_agency_without_case_numbers(plates=3))), "repeat_plate")[-1] == pytest.approx(1.0)
-    assert strength(run(cased(_agency_without_case_numbers(plates=12))), "repeat_plate")[-1] == pytest.approx(0.5)
+    assert strength(run_with(_work(0, {"u2": ""})), "repeat_plate")[-1] == pytest.approx(1.0)
+    # ... as does the plate of an account with a few such habits that gives case numbers otherwise:
+    # their lack tells there, unless the account never gives one, whatever its colleagues do
+    assert strength(run_with(_work(3, {"u3": "C-1"})), "repeat_plate")[-1] == pytest.approx(1.0)
+    assert strength(run_with(_work(3, {"u2": "C-1", "u3": ""})), "repeat_plate")[-1] == pytest.approx(0.5)
 
 
 def test_a_missing_case_number_counts_where_the_agency_gives_them():
