@@ -61,7 +61,7 @@ LIMITS = (
     ("Since December 2025 Flock prints other agencies' officer names, plates and case numbers as ***: those searches "
      "count as 'no case number' and their officers cannot be told apart, so they are left out of the officer ranking."),
     ("A case number field that names no case ('N/A', 'none', '0000', '1234') counts as no case number. How much a "
-     "missing one weighs depends on the agency's practice: where its officers rarely give one, its lack tells little."),
+     "missing one weighs depends on the habit: where an officer (or a new officer's agency) rarely gives one, its lack tells little."),
     ("Reason categories come from keywords and the Flock dropdown. A keyword beside a crime and a case number is read "
      "as a victim or a scene, not a purpose; a laundered reason ('investigation') cannot be seen through."),
     ("An agency's state comes from the log, the reference agencies file or the state in its Flock name "
