@@ -34,7 +34,7 @@ USER_FEATURES = (
     "user_prior", "hour_share", "day_count", "daily_mean", "peer_daily", "burst", "burst_nocase", "day_fishing",
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
-    "linked_recent", "circle_chance", "far_new", "site_wdays", "case_practice", "fixations", "agency_case_practice",
+    "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
@@ -42,10 +42,10 @@ AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
 SWEEP_WINDOW_DAYS = 10.0  # days within which one user's lookups of a circle's plates make one sweep
 FORGET_DAYS = 180  # what a pair of keys (or a plate) holds is forgotten once idle this long; see _Forgetting
-# An agency's case practice (the share of its searches giving a case number) starts as this
-# share of so many searches, and weighs at most the last CASE_PRACTICE_MEMORY searches or so;
-# an account's own share counts beside its agency's, which weighs as many searches
+# Case practice, the share of searches giving a case number: an agency's starts as this share
+# of so many searches; it and an account's weigh about the last CASE_PRACTICE_MEMORY searches
 CASE_PRACTICE_PRIOR, CASE_PRACTICE_PRIOR_SEARCHES, CASE_PRACTICE_MEMORY = 0.5, 20.0, 2000.0
+CASE_PRACTICE_RATE = 1.0 / CASE_PRACTICE_MEMORY
 # A user's fixations: their (user, person) pairs that reached this many unexplained lookups
 FIXATION = 4.0
 
@@ -189,14 +189,14 @@ def user_kernel(  # pragma: no cover - compiled
         out[2, i] = u_day_count[u]
         out[3, i] = u_daily[u] if u_active[u] > 0 else -1.0
         out[4, i] = a_daily[a] if a_n[a] > 0 else -1.0
-        # case practice: the account's own share, its agency's standing in for the first searches
+        # case practice: the account's own share and its agency's (rules.case_practice weighs them)
         gave = 1.0 if has_case[i] else 0.0
-        own = min(n_prior, CASE_PRACTICE_MEMORY)
-        out[28, i] = (CASE_PRACTICE_PRIOR_SEARCHES * a_case_practice[a] + own * u_case_practice[u]) / (CASE_PRACTICE_PRIOR_SEARCHES + own)
+        out[28, i] = u_case_practice[u]
         out[30, i] = a_case_practice[a]
-        u_case_practice[u] += (gave - u_case_practice[u]) / min(n_prior + 1.0, CASE_PRACTICE_MEMORY)
+        u_case_practice[u] += (gave - u_case_practice[u]) * (CASE_PRACTICE_RATE if n_prior >= CASE_PRACTICE_MEMORY - 1.0 else 1.0 / (n_prior + 1.0))
         a_searches[a] += 1.0
-        a_case_practice[a] += (gave - a_case_practice[a]) / min(a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES, CASE_PRACTICE_MEMORY)
+        span = a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES
+        a_case_practice[a] += (gave - a_case_practice[a]) * (CASE_PRACTICE_RATE if span >= CASE_PRACTICE_MEMORY else 1.0 / span)
         burst = _decay(u_last[u], ti, burst_tau)
         u_burst[u] = u_burst[u] * burst + 1.0
         # fishing is unexplained lookups of plates; a storm of area searches answers an incident

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammainc
 
+from detector.features import CASE_PRACTICE_MEMORY
+
 # Signal name -> episode scope. Order is the column order of the signal matrix.
 SIGNALS: dict[str, str] = {
     "repeat_plate": "person",
@@ -87,6 +89,7 @@ class RuleParams:
     fixations_alone: float = 0.5  # the user's other plates looked up as often without a case number, up to which this one stands out ...
     fixations_habit: float = 2.5  # ... and from which it is their habit
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
+    case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
 
 
 def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -138,11 +141,23 @@ def _site_surprise(site_days: np.ndarray, expected: np.ndarray, p: RuleParams) -
     return out
 
 
+def case_practice(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
+    """The account's share of searches giving a case number, its agency's standing in for the first ones.
+
+    >>> f = {"own_case_practice": np.array([0.0, 0.0]), "agency_case_practice": np.array([0.8, 0.8]),
+    ...      "user_prior": np.array([0.0, 60.0])}
+    >>> case_practice(f, RuleParams()).tolist()
+    [0.8, 0.2]
+    """
+    own = np.minimum(f["user_prior"], CASE_PRACTICE_MEMORY)
+    return (p.case_practice_agency * f["agency_case_practice"] + own * f["own_case_practice"]) / (p.case_practice_agency + own)
+
+
 def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     """How much a user's repeated lookups of one plate without a case number weigh, by the account's practice.
 
     Where an account gives a case number on a share r of its searches (``case_practice``:
-    its own share, which starts from its agency's), an investigation's k lookups of a plate
+    its own share, its agency's standing in for the first ones), an investigation's k lookups of a plate
     would all lack one with chance (1 - r)^k: rarely, where case numbers are the habit, so
     their lack tells; always, in an agency that never records them or from an officer who
     never gives one, where it tells nothing and repeated lookups weigh ``caseless_floor`` (a
@@ -150,7 +165,7 @@ def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     they came back to as often without a case number (``fixations``): a habit explains one
     more, a private interest stands out among the user's lookups.
     """
-    chance = (1.0 - np.clip(f["case_practice"], 0.0, 1.0)) ** f["up_nocase"]
+    chance = (1.0 - case_practice(f, p)) ** f["up_nocase"]
     alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
     telling = np.maximum(_unlikely(chance, p.caseless_low, p.caseless_high), alone)
     return p.caseless_floor + (1.0 - p.caseless_floor) * telling
