@@ -492,7 +492,8 @@ class UserSide(_Forgetting):
             "last": (np.int64, -1), "net": (np.float64, 0.0), "net_n": (np.float64, 0.0), "far": (np.float64, 0.0),
             "far_day": (np.float64, 0.0), "far_daily": (np.float64, 0.0), "located": (np.float64, 0.0),
             "linked": (np.float64, 0.0), "linked_last": (np.int64, -1), "fix": (np.float64, 0.0),
-            "case_practice": (np.float64, 0.0),
+            # the first search sets it; an account restored from a checkpoint without it starts even
+            "case_practice": (np.float64, CASE_PRACTICE_PRIOR),
         })
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0), "located": (np.float64, 0.0),
                              "searches": (np.float64, 0.0), "case_practice": (np.float64, CASE_PRACTICE_PRIOR)})

@@ -138,3 +138,19 @@ def test_a_user_side_checkpoint_from_before_weighted_site_days_counts_its_days_a
     assert same_day[["site_days", "site_wdays"]].iloc[0].tolist() == [3.0, 3.0]  # the day was counted whole already
     later = resumed.features(make_batch([dict(near, ts="2025-10-04T10:00:00Z", reason="burglary suspect")]))
     assert later[["site_days", "site_wdays"]].iloc[0].tolist() == [4.0, 3.5]
+
+
+def test_a_user_side_checkpoint_from_before_case_practice_resumes_even_and_without_fixations():
+    cased = [{"ts": f"2025-10-{d:02d}T10:00:00Z", "plate": f"P{d}", "case_number": "2025-7"} for d in range(1, 21)]
+    det = Detector(REF, load_policy("california"))
+    det.features(make_batch(cased))
+    arrays = det.user_side.to_arrays()
+    nxt = make_batch([{"ts": "2025-10-25T10:00:00Z", "plate": "X1"}])
+    carried = det.features(nxt)
+    assert carried[["own_case_practice", "agency_case_practice"]].iloc[0].tolist() == pytest.approx([1.0, 0.75])  # 20 searches with one beside the 20 at 0.5 the agency starts from
+    old = {k: v for k, v in arrays.items() if k not in ("user.fix", "user.case_practice", "agency.searches", "agency.case_practice")}
+    resumed = Detector(REF, load_policy("california"))
+    resumed.user_side.load_arrays(old)
+    again = resumed.features(nxt)
+    # nothing known of the habit: even, as a new agency's, and no fixation counted
+    assert again[["own_case_practice", "agency_case_practice", "fixations"]].iloc[0].tolist() == [0.5, 0.5, 0.0]
