@@ -147,7 +147,7 @@ def test_a_user_side_checkpoint_from_before_case_practice_resumes_even_and_witho
     arrays = det.user_side.to_arrays()
     nxt = make_batch([{"ts": "2025-10-25T10:00:00Z", "plate": "X1"}])
     carried = det.features(nxt)
-    assert carried[["own_case_practice", "agency_case_practice"]].iloc[0].tolist() == pytest.approx([1.0, 0.75])  # 20 searches with one beside the 20 at 0.5 the agency starts from
+    assert carried[["own_case_practice", "agency_case_practice"]].iloc[0].tolist() == pytest.approx([1.0, 0.75])  # the agency: 20 with one beside the 20 at 0.5 it starts from
     old = {k: v for k, v in arrays.items() if k not in ("user.fix", "user.case_practice", "agency.searches", "agency.case_practice")}
     resumed = Detector(REF, load_policy("california"))
     resumed.user_side.load_arrays(old)
