@@ -44,13 +44,13 @@ from streams.merge import END, META, NO_WM, PRODUCED, SOURCE, Merger, column, de
 from streams.metrics import StreamMetrics
 
 ATTR = [f"attr.{name}" for name in SIGNALS]
-# The context columns ``Detector.user_features`` and ``Detector.target_stage`` read, and the
-# column user_features adds besides the features (the person each search is filed under)
 # A search dated this long after its message was produced is a mistyped date (2205 for 2025):
 # taken, it would move its partition's watermark centuries ahead. Lenient, so that a test set
 # dated somewhat ahead of the clock that produces it still passes
 MAX_AHEAD_NS = 366 * 86_400 * 10**9
 CLOCK_SINCE_MS = 946_684_800_000  # 2000-01-01 UTC
+# The context columns ``Detector.user_features`` and ``Detector.target_stage`` read, and the
+# column user_features adds besides the features (the person each search is filed under)
 USER_INPUTS = ("t", "located", "covered", "has_case", "log_net", "far", "linked")
 USER_OUTPUTS = ("person", *USER_FEATURES)
 TARGET_INPUTS = ("t", "plate", "user_key", "agency", "covered")
