@@ -42,6 +42,7 @@ from streams.decode import decode_searches
 from streams.kafka_io import Topics, route
 from streams.merge import END, META, NO_WM, PRODUCED, SOURCE, Merger, column, decode_packet
 from streams.metrics import StreamMetrics
+from streams.seen import SeenIds
 
 ATTR = [f"attr.{name}" for name in SIGNALS]
 # A search dated this long after its message was produced is a mistyped date (2205 for 2025):
@@ -150,23 +151,22 @@ class SearchTask(Task):
         from detector.features import UserSide
 
         self.user_side = UserSide()
-        self.seen = np.zeros(0, dtype=np.uint64)  # hashed search ids, sorted: the replay's Deduplicator, per partition
-        self.seen_t = np.zeros(0, dtype=np.int64)  # ... and each one's search time, to forget it by
+        self.seen = SeenIds()  # the replay's Deduplicator, per partition
         self.wm = NO_WM
         self.caught_up = False
         self.quiet_since = time.monotonic()
 
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         arrays = {f"user.{k}": v for k, v in self.user_side.to_arrays().items()}
-        arrays["seen"], arrays["seen_t"] = self.seen, self.seen_t
+        arrays["seen"], arrays["seen_t"] = self.seen.arrays()
         return arrays, {"wm": self.wm}
 
     def load(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         self.user_side.load_arrays({k.removeprefix("user."): v for k, v in arrays.items() if k.startswith("user.")})
-        self.seen = arrays["seen"]
         self.wm = int(meta["wm"])
         # a checkpoint from before the times: its ids are taken as seen at its watermark
-        self.seen_t = arrays["seen_t"] if "seen_t" in arrays else np.full(len(self.seen), self.wm, dtype=np.int64)
+        times = arrays["seen_t"] if "seen_t" in arrays else np.full(len(arrays["seen"]), self.wm, dtype=np.int64)
+        self.seen = SeenIds(arrays["seen"], times)
 
     def watermark(self) -> tuple[int, bool]:
         idle = self.caught_up and time.monotonic() - self.quiet_since >= self.ctx.idle_grace
@@ -180,24 +180,8 @@ class SearchTask(Task):
         """Which of these hashed search ids (of searches run at ``t``) are new (first in the batch, never
         seen before); remembers them until the user side forgets what went idle before they ran
         (``FORGET_DAYS`` before its latest searches): a search delivered again that much later
-        counts once more.
-
-        ``seen`` stays sorted: lookups are binary searches and adding is one merge,
-        where a set operation would sort the whole history on every poll.
-        """
-        recent = self.seen_t >= self.user_side.forgot_before
-        if not recent.all():
-            self.seen, self.seen_t = self.seen[recent], self.seen_t[recent]
-        fresh = ~pd.Series(hashed).duplicated().to_numpy()
-        if len(self.seen):
-            at = np.minimum(np.searchsorted(self.seen, hashed), len(self.seen) - 1)
-            fresh &= self.seen[at] != hashed
-        new, new_t = hashed[fresh], t[fresh]
-        order = np.argsort(new)
-        new, new_t = new[order], new_t[order]
-        at = np.searchsorted(self.seen, new)
-        self.seen, self.seen_t = np.insert(self.seen, at, new), np.insert(self.seen_t, at, new_t)
-        return fresh
+        counts once more."""
+        return self.seen.first_sightings(hashed, t, self.user_side.forgot_before)
 
 
 class TargetTask(Task):
