@@ -157,9 +157,9 @@ def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     """How much a user's repeated lookups of one plate without a case number weigh, by the account's practice.
 
     Where an account gives a case number on a share r of its searches (``case_practice``:
-    its own share, its agency's standing in for the first ones), an investigation's k lookups of a plate
-    would all lack one with chance (1 - r)^k: rarely, where case numbers are the habit, so
-    their lack tells; always, in an agency that never records them or from an officer who
+    its own share, its agency's standing in for the first ones), an investigation's k
+    lookups of a plate would all lack one with chance (1 - r)^k: rarely, where case numbers
+    are the habit, so their lack tells; always, in an agency that never records them or from an officer who
     never gives one, where it tells nothing and repeated lookups weigh ``caseless_floor`` (a
     detective's follow-ups look like a fixation there), unless the user has no other plate
     they came back to as often without a case number (``fixations``): a habit explains one
