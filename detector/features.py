@@ -51,6 +51,13 @@ FIXATION = 4.0
 
 
 @njit(cache=True, nogil=True)
+def _running_share(share, gave, span):  # pragma: no cover - compiled
+    """``share`` with one more search (``gave`` 1 or 0) as a mean over ``span`` searches, at most
+    the last CASE_PRACTICE_MEMORY or so."""
+    return share + (gave - share) * (CASE_PRACTICE_RATE if span >= CASE_PRACTICE_MEMORY else 1.0 / span)
+
+
+@njit(cache=True, nogil=True)
 def _decay(last_t, t, tau):  # pragma: no cover - compiled
     """The factor a value last updated at ``last_t`` has decayed by at ``t``: one exp for all values sharing ``tau``."""
     if last_t < 0 or t <= last_t:
@@ -193,10 +200,9 @@ def user_kernel(  # pragma: no cover - compiled
         gave = 1.0 if has_case[i] else 0.0
         out[28, i] = u_case_practice[u]
         out[30, i] = a_case_practice[a]
-        u_case_practice[u] += (gave - u_case_practice[u]) * (CASE_PRACTICE_RATE if n_prior >= CASE_PRACTICE_MEMORY - 1.0 else 1.0 / (n_prior + 1.0))
+        u_case_practice[u] = _running_share(u_case_practice[u], gave, n_prior + 1.0)
         a_searches[a] += 1.0
-        span = a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES
-        a_case_practice[a] += (gave - a_case_practice[a]) * (CASE_PRACTICE_RATE if span >= CASE_PRACTICE_MEMORY else 1.0 / span)
+        a_case_practice[a] = _running_share(a_case_practice[a], gave, a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES)
         burst = _decay(u_last[u], ti, burst_tau)
         u_burst[u] = u_burst[u] * burst + 1.0
         # fishing is unexplained lookups of plates; a storm of area searches answers an incident

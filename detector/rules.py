@@ -83,7 +83,7 @@ class RuleParams:
     offshift_share: float = 0.01  # share of the user's history in this hour below which it is off-shift
     offshift_history: float = 50.0  # searches of history needed to judge shifts
     surname_rare: float = 5.0  # households carrying a surname at most, for it to be rare
-    caseless_low: float = 0.2  # chance the agency's practice gives no case number on so many lookups, below which their lack tells ...
+    caseless_low: float = 0.2  # chance the account's practice gives no case number on so many lookups, below which their lack tells ...
     caseless_high: float = 0.5  # ... and from which it tells nothing
     caseless_floor: float = 0.5  # what repeated lookups weigh where their lack of a case number tells nothing
     fixations_alone: float = 0.5  # the user's other plates looked up as often without a case number, up to which this one stands out ...
@@ -159,11 +159,11 @@ def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     Where an account gives a case number on a share r of its searches (``case_practice``:
     its own share, its agency's standing in for the first ones), an investigation's k
     lookups of a plate would all lack one with chance (1 - r)^k: rarely, where case numbers
-    are the habit, so their lack tells; always, in an agency that never records them or from an officer who
-    never gives one, where it tells nothing and repeated lookups weigh ``caseless_floor`` (a
-    detective's follow-ups look like a fixation there), unless the user has no other plate
-    they came back to as often without a case number (``fixations``): a habit explains one
-    more, a private interest stands out among the user's lookups.
+    are the habit, so their lack tells; always, in an agency that never records them or from
+    an officer who never gives one, where it tells nothing and repeated lookups weigh
+    ``caseless_floor`` (a detective's follow-ups look like a fixation there), unless the user
+    has no other plate they came back to as often without a case number (``fixations``): a
+    habit explains one more, a private interest stands out among the user's lookups.
     """
     chance = (1.0 - case_practice(f, p)) ** f["up_nocase"]
     alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
