@@ -107,3 +107,7 @@ def test_the_summary_says_what_the_data_lacks_and_what_that_costs(tmp_path):
     assert len(gaps) == 2
     assert gaps[0].startswith("no vehicles.csv: no household, family or same-surname lookups")
     assert gaps[1].startswith("note: no search carries a case number")
+    # a field that holds only placeholders names no case either
+    searches.assign(case_number="N/A").to_csv(lean / "searches.csv", index=False)
+    gaps = replay(lean, tmp_path / "out-placeholder", progress=False, retrospective=False).gaps()
+    assert gaps[1].startswith("note: no search carries a case number")
