@@ -57,7 +57,7 @@ def test_repeat_plate_weighs_missing_case_numbers_by_the_accounts_practice_and_h
     habit = sorted(_work(8, {"u2": ""}) + again, key=lambda r: r["ts"])
     ctx = Detector(REF, load_policy("california")).features(make_batch(habit))
     assert ctx["own_case_practice"].iloc[-1] == 0 and ctx["agency_case_practice"].iloc[-1] < 0.01 and ctx["fixations"].iloc[-1] == 8
-    assert strength(run_with(_work(8, {"u2": ""})), "repeat_plate")[-1] == pytest.approx(0.5)
+    assert strength(run(habit), "repeat_plate")[-1] == pytest.approx(0.5)
     # ... where a lone fixation of an account that comes back to no other plate counts in full
     assert strength(run_with(_work(0, {"u2": ""})), "repeat_plate")[-1] == pytest.approx(1.0)
     # ... as does the plate of an account with a few such habits that gives case numbers otherwise:
