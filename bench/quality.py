@@ -9,8 +9,8 @@ with the project's code at that git revision (in a subprocess, from ``git archiv
 prints the before/after table of docs/quality.md, naming the incidents one version finds and
 the other misses. With ``--without``, also each world without a reference file or with a
 field of the searches left blank throughout (or by half the agencies, a third of the
-users, or in half the searches), as an export may come: what each unlocks, and whether its absence floods the
-queue; with ``--compare`` too, each variant before and after. Asserts nothing.
+users, or in half the searches), or with every benign reason vague, as an export may come: what each unlocks,
+and whether its absence floods the queue; with ``--compare`` too, each variant before and after. Asserts nothing.
 
     python bench/quality.py [--seeds 19001 19002 19003] [--sizes] [--compare REV] [--without ...] [--data DIR]
 
@@ -48,6 +48,10 @@ BLANK_FIELDS = {"case_number": ("case_number",), "networks_searched": ("networks
 # lost with chance 1/k
 BLANK_IN_PART = {"case_number_half_agencies": ("case_number", "agency", 2), "case_number_third_users": ("case_number", "user_id", 3),
                  "case_number_half_searches": ("case_number", None, 2)}
+# ... or what benign searches give as their reason reduced to filler, as most free-text reasons
+# in released logs are: each account's favourite vague reason on every search not labelled misuse
+# (training and test searches keep theirs, which say so)
+VAGUE_REASONS = "reasons_vague"
 
 
 def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Path:
@@ -61,11 +65,11 @@ def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Pa
 
 def _without(world: Path, name: str) -> Path:
     """A copy of ``world`` without the reference file ``name``, or with the fields ``BLANK_FIELDS[name]``
-    blank, or one field blank in part (``BLANK_IN_PART``)."""
+    blank, or one field blank in part (``BLANK_IN_PART``), or its benign reasons vague (``VAGUE_REASONS``)."""
     variant = world.with_name(f"{world.name}-without-{name}")
     if not (variant / "labels.csv").exists():
         variant.mkdir(parents=True, exist_ok=True)
-        edited = name in BLANK_FIELDS or name in BLANK_IN_PART
+        edited = name in BLANK_FIELDS or name in BLANK_IN_PART or name == VAGUE_REASONS
         copied = ("labels.csv", *(f"{ref}.csv" for ref in REFERENCE_FILES if ref != name), *(() if edited else ("searches.csv",)))
         for file in copied:
             if (world / file).exists():
@@ -74,6 +78,14 @@ def _without(world: Path, name: str) -> Path:
             searches = pd.read_csv(world / "searches.csv", dtype=str, keep_default_na=False)
             if name in BLANK_FIELDS:
                 searches[list(BLANK_FIELDS[name])] = ""
+            elif name == VAGUE_REASONS:
+                from synthetic.vocab import VAGUE_REASONS as filler
+
+                users = searches["user_id"].unique()
+                favourite = dict(zip(users, np.random.default_rng(0).choice(filler, len(users))))
+                benign = ~searches["search_id"].isin(pd.read_csv(world / "labels.csv", dtype=str)["search_id"])
+                benign &= ~searches["reason"].str.contains(r"train|test|practice|trng|demo", case=False)
+                searches.loc[benign, "reason"] = searches.loc[benign, "user_id"].map(favourite)
             else:
                 field, by, k = BLANK_IN_PART[name]
                 if by is None:
@@ -169,9 +181,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[19001, 19002, 19003])
     ap.add_argument("--sizes", action="store_true", help="also the worlds across sizes (a few minutes more)")
     ap.add_argument("--compare", metavar="REV", help="also replay with the code at this git revision: the before/after table")
-    variants = [*REFERENCE_FILES, *BLANK_FIELDS, *BLANK_IN_PART]
+    variants = [*REFERENCE_FILES, *BLANK_FIELDS, *BLANK_IN_PART, VAGUE_REASONS]
     ap.add_argument("--without", nargs="+", choices=variants, default=[], metavar="NAME",
-                    help="also each seed's world without this reference file or with these fields blank (in part): " + ", ".join(variants))
+                    help="also each seed's world without this reference file or with these fields blank (in part), or reasons vague: " + ", ".join(variants))
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "alpr-quality")
     args = ap.parse_args()
     keep_freed_memory()

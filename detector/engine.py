@@ -136,11 +136,14 @@ class Detector:
         """The reason taxonomy, and how far the search explains itself."""
         has_case = gives_case(batch["case_number"])
         unexplained = (bits & UNEXPLAINED) != 0
-        hotlist = ((bits & BIT["hotlist"]) != 0) | (batch["search_type"] == "hotlist").to_numpy()
+        # the system's record of a hotlist hit, which an officer cannot word as they like
+        hotlist_search = (batch["search_type"] == "hotlist").to_numpy()
+        hotlist = ((bits & BIT["hotlist"]) != 0) | hotlist_search
         # fully when tied to a case or a hotlist hit, half by a specific stated offence (a dropdown
         # category can be picked for anything), not at all by filler
         covered = np.where(has_case | hotlist, 1.0, np.where(~unexplained, 0.5, 0.0))
-        return {"reason_bits": bits, "has_case": has_case, "vague": unexplained, "covered": covered}
+        return {"reason_bits": bits, "has_case": has_case, "vague": unexplained, "covered": covered,
+                "hotlist_search": hotlist_search}
 
     def _agency_columns(self, batch: pd.DataFrame, agency: Keys, bits: Keys, scene: np.ndarray) -> dict[str, object]:
         """Who searched and for whom, against the policy: worked out per distinct combination of
@@ -244,7 +247,8 @@ class Detector:
             plate, user, agency = (Keys.of(ctx[name]) for name in ("plate", "user_key", "agency"))
         else:
             plate, user, agency = keys.plate, keys.user, keys.agency
-        tf = self.target_side.run(ctx["t"].to_numpy(), plate, user, agency, ctx["covered"].to_numpy())
+        tf = self.target_side.run(ctx["t"].to_numpy(), plate, user, agency, ctx["covered"].to_numpy(),
+                                  ctx["hotlist_search"].to_numpy())
         return with_columns(ctx, dict(zip(TARGET_FEATURES, tf)))
 
     def score(self, ctx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -268,7 +272,8 @@ class Detector:
         c, keys = self._context_in_time_order(batch)
         # the target side reads only the context: it runs beside the user side, both kernels without the GIL
         with ThreadPoolExecutor(1, thread_name_prefix="target") as pool:
-            target = pool.submit(self.target_side.run, c["t"], keys.plate, keys.user, keys.agency, c["covered"])
+            target = pool.submit(self.target_side.run, c["t"], keys.plate, keys.user, keys.agency, c["covered"],
+                                 c["hotlist_search"])
             ctx = self.user_features(c, keys)
             return with_columns(ctx, dict(zip(TARGET_FEATURES, target.result())))
 

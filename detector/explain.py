@@ -21,8 +21,8 @@ SIGNAL_TITLES = {
     "outside_sharing": "Access from outside the sharing the state allows",
     "declared_sharing": "Search declared on behalf of an agency outside the sharing rules",
     "forbidden_purpose": "Stated purpose that the state policy forbids",
-    "protected_reason": "Reason names immigration, reproductive or gender-affirming care, protest or religion",
-    "personal_data_reason": "Personal data or a personal relation in the reason",
+    "protected_reason": "Reason names immigration, reproductive or gender-affirming care, protest, religion or a personal purpose",
+    "personal_data_reason": "Personal data in the reason",
     "nationwide_scope": "Nationwide reach far beyond the user's norm",
     "off_shift": "Outside the user's usual working hours",
     "no_case_number": "No case number",
@@ -70,7 +70,7 @@ def signal_detail(name: str, ctx: dict) -> str:
     if name == "protected_reason":
         return f"reason categories: {', '.join(ctx['reason_categories']) or 'protected'}"
     if name == "personal_data_reason":
-        return "the stated reason holds personal data or a personal relation"
+        return "the stated reason holds personal data (a date of birth, a phone number, an address, a description)"
     if name == "nationwide_scope":
         return f"{ctx['nationwide']} of {n} searches reached 100+ networks, far above the user's norm"
     if name == "off_shift":

@@ -36,7 +36,8 @@ USER_FEATURES = (
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
 )
-TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window")
+TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_listed",
+                   "plate_users_before")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
 AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
@@ -330,8 +331,8 @@ def user_kernel(  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def target_kernel(  # pragma: no cover - compiled
-    t, plate, user, agency, covered, out,
-    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb,
+    t, plate, user, agency, covered, hotlist, out,
+    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb, pl_listed, pl_early,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
     window, tau, swarm_tau, forget,
@@ -339,6 +340,7 @@ def target_kernel(  # pragma: no cover - compiled
     # the slots of the (plate, user) and (plate, agency) pairs first, in a loop of their own (see user_kernel)
     pu_slot = np.empty(t.shape[0], dtype=np.int64)
     pa_slot = np.empty(t.shape[0], dtype=np.int64)
+    daily = np.exp(-NS_DAY / tau)
     for i in range(t.shape[0]):
         if plate[i] >= 0:
             s = slot_of(pu_slots, plate[i] * 4294967296 + user[i], pu_size)
@@ -356,6 +358,7 @@ def target_kernel(  # pragma: no cover - compiled
         ti = t[i]
         if pl_last[p] >= 0 and ti - pl_last[p] > forget:  # idle beyond memory: afresh
             pl_n[p], pl_users[p], pl_agencies[p], pl_cover[p], pl_total[p], pl_last[p], pl_wday[p] = 0.0, 0.0, 0.0, 0.0, 0.0, -1, -1
+            pl_listed[p], pl_early[p] = -1, 0.0
         out[0, i] = pl_n[p]
         pl_n[p] += 1.0
         # distinct users (and agencies) looking this plate up recently: a decayed count
@@ -364,17 +367,27 @@ def target_kernel(  # pragma: no cover - compiled
         fresh_user = pu_last[s] < 0 or ti - pu_last[s] > window
         # distinct users within the last WINDOW_DAYS calendar days, undecayed: per-day counts of the
         # users new to the plate within that span, in a ring of WINDOW_DAYS buckets ending on day pl_wday
+        # The users of a day that leaves the ring join the plate's earlier interest, a count decayed
+        # by the day (time constant tau)
         day = ti // NS_DAY
-        if pl_wday[p] < 0 or day - pl_wday[p] >= WINDOW_DAYS:  # no day of the ring is recent: start it afresh
+        if pl_wday[p] < 0:
             pl_wb[p, :] = 0.0
             pl_wday[p] = day
-        while pl_wday[p] < day:  # each day passed since empties its bucket
+            pl_early[p] = 0.0
+        gap = day - pl_wday[p]
+        for _ in range(min(gap, WINDOW_DAYS)):  # each day passed since empties its bucket into the earlier count
             pl_wday[p] += 1
-            pl_wb[p, pl_wday[p] % WINDOW_DAYS] = 0.0
+            b = pl_wday[p] % WINDOW_DAYS
+            pl_early[p] = pl_early[p] * daily + pl_wb[p, b]
+            pl_wb[p, b] = 0.0
+        if gap > WINDOW_DAYS:  # the ring is empty: the days beyond only decay the earlier count
+            pl_early[p] *= daily ** (gap - WINDOW_DAYS)
+            pl_wday[p] = day
         new_user = pu_last[s] < 0 or ti - pu_last[s] >= WINDOW_DAYS * NS_DAY
         if new_user and day > pl_wday[p] - WINDOW_DAYS:  # a late search older than the ring counts nowhere
             pl_wb[p, day % WINDOW_DAYS] += 1.0
         out[4, i] = np.sum(pl_wb[p])
+        out[6, i] = pl_early[p]
         pu_last[s] = ti
         s = pa_slot[i]
         fresh_agency = pa_last[s] < 0 or ti - pa_last[s] > window
@@ -389,6 +402,11 @@ def target_kernel(  # pragma: no cover - compiled
         out[1, i] = pl_users[p]
         out[2, i] = pl_agencies[p]
         out[3, i] = pl_cover[p] / pl_total[p]
+        # a plate on a hotlist, a hotlist search of it within the window: a wanted car, which many
+        # officers look up
+        if hotlist[i]:
+            pl_listed[p] = ti
+        out[5, i] = 1.0 if pl_listed[p] >= 0 and ti - pl_listed[p] <= window else 0.0
     return pu_size, pa_size
 
 
@@ -628,15 +646,16 @@ class TargetSide(_Forgetting):
         self.plate = Table({
             "n": (np.float64, 0.0), "users": (np.float64, 0.0), "agencies": (np.float64, 0.0),
             "cover": (np.float64, 0.0), "total": (np.float64, 0.0), "last": (np.int64, -1),
-            "wday": (np.int64, -1), "wb": (np.float64, 0.0, WINDOW_DAYS),
+            "wday": (np.int64, -1), "wb": (np.float64, 0.0, WINDOW_DAYS), "listed": (np.int64, -1),
+            "early": (np.float64, 0.0),
         })
         self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
         self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
 
-    def run(self, t: np.ndarray, plate: Keys, user: Keys, agency: Keys, covered: np.ndarray) -> np.ndarray:
+    def run(self, t: np.ndarray, plate: Keys, user: Keys, agency: Keys, covered: np.ndarray, hotlist: np.ndarray) -> np.ndarray:
         """Features for one batch in time order, one row per feature (``TARGET_FEATURES``); updates the state.
 
-        ``plate`` is empty where a search has none.
+        ``plate`` is empty where a search has none; ``hotlist`` marks the hotlist searches.
         """
         n = len(t)
         p = self.plates.encode(plate, blank=False)
@@ -650,8 +669,8 @@ class TargetSide(_Forgetting):
         out = np.zeros((len(TARGET_FEATURES), n))
         P, PU, PA = self.plate.data, self.plate_user.data, self.plate_agency.data
         self.plate_user.size, self.plate_agency.size = target_kernel(
-            t, p, u, a, covered, out,
-            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"],
+            t, p, u, a, covered, hotlist, out,
+            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"], P["listed"], P["early"],
             self.plate_user.slots.table, self.plate_user.size, PU["last"],
             self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
             self.window, float(self.tau), float(self.swarm_tau), self.forget_ns,

@@ -30,10 +30,12 @@ CATEGORIES: tuple[str, ...] = (
     "missing",
     "hotlist",
     "crime",
+    "personal_purpose",  # last: the bits of the others stay as earlier versions wrote them
 )
 BIT = {name: 1 << i for i, name in enumerate(CATEGORIES)}
-# Categories that name a purpose the law or policy singles out.
-PROTECTED = ("immigration", "reproductive_health", "gender_affirming_care", "protest_political", "religion")
+# Categories that name a purpose the law or policy singles out: protected activities, and a
+# private purpose, which no agency's ALPR policy allows
+PROTECTED = ("immigration", "reproductive_health", "gender_affirming_care", "protest_political", "religion", "personal_purpose")
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,21 @@ PATTERNS: dict[str, list[Keyword]] = {
     "personal_data": [
         Keyword(r"\bDOB\b|\bSSN\b|\b\d{3}-\d{2}-\d{4}\b|\(?\b\d{3}\)?[-.\s]\d{3}[-.\s]\d{4}\b"),
         Keyword(r"\b\d{1,5}\s+\w+\s+(st|street|ave|avenue|rd|road|blvd|dr|drive|ln|lane|way|ct)\b\.?"),
-        Keyword(r"\b(girlfriend|boyfriend|ex[- ]wife|ex[- ]husband|my (wife|husband|ex|daughter|son))\b"),
         Keyword(r"search for (a |the )?(female|male|woman|man)\b"),
+    ],
+    # the officer's own life: a relation of theirs, a private matter, curiosity
+    "personal_purpose": [
+        Keyword(r"\b(girlfriend|boyfriend|ex[- ]?(wife|husband|girlfriend|boyfriend|partner|gf|bf)|"
+                r"my (wife|husband|ex|daughter|son|girlfriend|boyfriend|partner|neighbou?r|friend|family|kids?|"
+                r"mother|father|mom|dad|brother|sister|landlord|tenant))\b"),
+        Keyword(r"\bpersonal\b", unless=r"\bpersonal\s+(injury|property|identi|info|data|effects|check|belongings|items)"),
+        Keyword(r"\bcurio(us|sity)\b|\bjust (checking|looking|curious)\b|\bfor a friend\b|\bfriend asked\b|\bnosy\b"),
     ],
     "crime": [
         Keyword(r"fraud|arson|theft|stolen|burglar|robbery|vandal|assault|threat|hate crime|shooting|homicide|"
                 r"trafficking|smuggl|extortion|scam|hit and run|collision|\bdui\b|carjack|kidnap|shoplift|larceny|"
-                r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b"),
+                r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|domestic|\bdv\b|stalking|harass|restraining order|"
+                r"protective order|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b"),
     ],
     "hotlist": [
         Keyword(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|amber|silver alert"),

@@ -44,6 +44,7 @@ REASON_TITLES = {
     "missing": "Missing or redacted",
     "hotlist": "Hotlist or alert",
     "crime": "Names a crime",
+    "personal_purpose": "Personal purpose ('my ex', 'personal')",
     "specific": "Other specific reason",
 }
 FINDING_TITLES = {

@@ -74,6 +74,9 @@ class RuleParams:
     swarm_full: float = 9.0
     swarm_window_min: float = 6.0  # distinct users on one plate within the last four calendar days, undecayed
     swarm_window_full: float = 10.0
+    # users who came to the plate before the last four days (decayed over 14 days) per user of
+    # those four days, from which the swarm is a steady interest
+    swarm_steady: float = 1.0
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
     nationwide_networks: float = 100.0  # networks searched that count as nationwide
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
@@ -251,13 +254,19 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     bar = 1.0 - (1.0 - p.far_beyond_reach) * beyond * (f["daily_mean"] >= 0)
     S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far_new"]
 
-    # many users on one private person's plate
+    # many users on one private person's plate, not a wanted car's: a plate on a hotlist (a hotlist
+    # search of it within the window) is one many officers are meant to look up. Not a reason that
+    # says "hotlist hit": an officer writes what they like
     # the decayed count undercounts users who came within a few days (ten users in three days reach 6.9):
     # the undecayed count of the last four calendar days, on a higher bar, catches that
     users = np.maximum(_ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full),
                        _ramp(f["plate_users_window"], p.swarm_window_min, p.swarm_window_full))
     swarm = users * (f["plate_agencies"] >= 1.5)
-    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * discount
+    # ... a sudden one: a plate as many users looked up in the weeks before is a steady interest
+    # (a car wanted for long, a known offender), not a person suddenly sought
+    steady = _ramp(f["plate_users_before"] / np.maximum(f["plate_users_window"], 1.0), p.swarm_steady / 2, p.swarm_steady)
+    swarm *= 1.0 - steady
+    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * (1.0 - f["plate_listed"]) * discount
 
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]

@@ -54,7 +54,7 @@ CLOCK_SINCE_MS = 946_684_800_000  # 2000-01-01 UTC
 # column user_features adds besides the features (the person each search is filed under)
 USER_INPUTS = ("t", "located", "covered", "has_case", "log_net", "far", "linked")
 USER_OUTPUTS = ("person", *USER_FEATURES)
-TARGET_INPUTS = ("t", "plate", "user_key", "agency", "covered")
+TARGET_INPUTS = ("t", "plate", "user_key", "agency", "covered", "hotlist_search")
 
 
 # ----------------------------------------------------------------------------------

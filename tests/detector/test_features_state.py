@@ -74,15 +74,23 @@ def test_the_four_day_user_count_follows_calendar_days_and_ignores_searches_olde
     def run(days: list[float], users: list[str]) -> list[float]:
         t = (np.array(days) * NS_DAY).astype(np.int64) + 20 * 365 * NS_DAY
         n = len(t)
-        out = side.run(t, Keys.of(pd.Series(["P1"] * n)), Keys.of(pd.Series(users)), Keys.of(pd.Series(["A"] * n)), np.zeros(n))
+        out = side.run(t, Keys.of(pd.Series(["P1"] * n)), Keys.of(pd.Series(users)), Keys.of(pd.Series(["A"] * n)), np.zeros(n),
+                       np.zeros(n, bool))
+        before.extend(out[TARGET_FEATURES.index("plate_users_before")])
         return out[window].tolist()
 
-    # one new user a day for six days: at most the four of the last four calendar days
+    before: list[float] = []
+    d = np.exp(-1 / 14)  # a day's decay of the earlier users
+    # one new user a day for six days: at most the four of the last four calendar days; the users
+    # of the days that left them (day 0's on day 4, day 1's on day 5) count as earlier
     assert run([0.5, 1.5, 2.5, 3.5, 4.5, 5.5], ["a", "b", "c", "d", "e", "f"]) == [1, 2, 3, 4, 4, 4]
+    assert before == pytest.approx([0, 0, 0, 0, 1, 1 + d])
     assert run([5.9], ["c"]) == [4]  # c looked it up three days ago: counted once
     assert run([5.95], ["a"]) == [5]  # back after over four days: new to the plate again
     assert run([0.2], ["late"]) == [5]  # from before the four days: counted nowhere
-    assert run([12.5], ["g"]) == [1]  # a week idle: the ring starts afresh
+    assert run([12.5], ["g"]) == [1]  # a week idle: the ring starts afresh ...
+    # ... its days 2 to 5 (one user each, day 5 two) left it on days 6 to 9, decayed from then to day 12
+    assert before[-1] == pytest.approx((((1 + d) * d + 1) * d ** 3 + d ** 2 + d + 2) * d ** 3)
 
 
 def test_a_target_side_checkpoint_from_before_the_four_day_count_loads_with_it_empty():
@@ -92,7 +100,8 @@ def test_a_target_side_checkpoint_from_before_the_four_day_count_loads_with_it_e
 
     def run(side: TargetSide, day: float, user: str) -> np.ndarray:
         t = np.array([int((20 * 365 + day) * NS_DAY)])
-        return side.run(t, Keys.of(pd.Series(["P1"])), Keys.of(pd.Series([user])), Keys.of(pd.Series(["A"])), np.zeros(1))
+        return side.run(t, Keys.of(pd.Series(["P1"])), Keys.of(pd.Series([user])), Keys.of(pd.Series(["A"])), np.zeros(1),
+                        np.zeros(1, bool))
 
     side = TargetSide()
     run(side, 0.5, "a")

@@ -1,5 +1,6 @@
 """Each signal on small hand-built cases: one that should fire, one that should not."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -246,6 +247,38 @@ def test_subject_swarm_fires_on_many_users_without_shared_case():
     assert strength(run(hotlist), "subject_swarm").max() == 0
 
 
+def test_subject_swarm_spares_a_plate_on_a_hotlist_for_the_window():
+    agencies = ["Town PD", "City PD"]
+    swarm = [{"ts": t, "user_id": f"x{i}", "agency": agencies[i % 2], "plate": "EX1", "reason": "inv"}
+             for i, t in enumerate(days(20, start="2025-10-10T10:00:00Z", step="2h"))]
+
+    def listed(on, **fields):
+        return [{"ts": on, "user_id": "h1", "agency": "County SO", "plate": "EX1", **fields}] + swarm
+
+    # a hotlist search of the plate eight days before: a wanted car, whoever looks it up and why
+    assert strength(run(listed("2025-10-02T10:00:00Z", search_type="hotlist")), "subject_swarm").max() == 0
+    # ... not once the hotlist search is older than the window (14 days), nor where an officer
+    # only wrote "hotlist hit" as the reason
+    assert strength(run(listed("2025-09-20T10:00:00Z", search_type="hotlist")), "subject_swarm")[-1] > 0.9
+    assert strength(run(listed("2025-10-02T10:00:00Z", reason="hotlist hit")), "subject_swarm")[-1] > 0.9
+
+
+def test_subject_swarm_is_a_sudden_interest_not_a_steady_one():
+    agencies = ["Town PD", "City PD"]
+    # three new users a day for three weeks: a car many officers keep looking up
+    steady = [{"ts": t, "user_id": f"x{i}", "agency": agencies[i % 2], "plate": "EX1"}
+              for i, t in enumerate(days(63, start="2025-10-01T01:00:00Z", step="8h"))]
+    ctx = Detector(REF, load_policy("california")).features(make_batch(steady))
+    # the users of each day that left the four-day ring, decayed over 14 days: at the end ~3 / (1 - e^(-1/14)) times
+    # (1 - e^(-17/14)) of 17 such days
+    assert ctx["plate_users_before"].iloc[:12].max() == 0
+    assert ctx["plate_users_before"].iloc[-1] == pytest.approx(3 * (1 - np.exp(-17 / 14)) / (1 - np.exp(-1 / 14)))
+    signal = strength(run(steady), "subject_swarm")
+    assert signal[12:18].max() > 0.9 and signal[-1] == 0  # sudden in its first days, steady once as many came before
+    # the last four days' users alone, after weeks of quiet, are sudden
+    assert strength(run(steady[-12:]), "subject_swarm")[-1] > 0.9
+
+
 def test_out_of_state_and_federal_access_break_california_sharing_rule():
     res = run([{"agency": "Dallas PD", "agency_state": ""}, {"agency": "HSI", "agency_state": ""}, {"agency": "City PD"}])
     assert strength(res, "outside_sharing").tolist() == [1.0, 1.0, 0.0]
@@ -344,9 +377,20 @@ def test_subject_swarm_counts_the_users_of_the_last_days_undecayed():
 
 
 def test_personal_data_in_the_reason():
-    res = run([{"reason": "DOB 04/12/1988 per request"}, {"reason": "my ex-wife"}, {"reason": "1420 Oak Street"},
-               {"reason": "10851 VC stolen vehicle"}, {"reason": "inv"}])
-    assert strength(res, "personal_data_reason").tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]
+    res = run([{"reason": "DOB 04/12/1988 per request"}, {"reason": "search for female"}, {"reason": "1420 Oak Street"},
+               {"reason": "10851 VC stolen vehicle"}, {"reason": "inv"}, {"reason": "my ex-wife"}])
+    assert strength(res, "personal_data_reason").tolist() == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_a_stated_personal_purpose_alone_opens_an_alert():
+    personal = ["checking on my ex", "personal", "ex-girlfriend", "my neighbor", "just curious"]
+    lawful = ["personal injury collision", "personal property theft", "DV - ex-boyfriend of victim"]
+    res = run([{"ts": t, "plate": f"P{i}", "reason": r} for i, (t, r) in enumerate(zip(days(8), personal + lawful))])
+    assert strength(res, "protected_reason").tolist() == [1.0] * 5 + [0.0] * 2 + [1.0]
+    assert len(res.alerts) == 1 and len(res.alerts[0].search_ids) == 6  # one officer's episode, the DV lookup with them
+    # the same relation beside a crime and a case number names the victim's, not the officer's
+    scene = run([{"reason": "DV - ex-boyfriend of victim", "case_number": "24-1188"}])
+    assert strength(scene, "protected_reason")[0] == 0 and not scene.alerts
 
 
 def test_nationwide_scope_against_the_users_own_reach():
