@@ -113,6 +113,9 @@ class Detector:
         # ("hate crime - mosque vandalism", "immigration consultant fraud")
         scene = c["has_case"] & ((bits & BIT["crime"]) != 0)
         c["protected_reason"] = ((bits & PROTECTED_BITS) != 0) & ~scene
+        # ... and without a case number, a crime with a victim or a scene beside it makes a scene
+        # likelier than a purpose: the purpose findings count half (``rules``)
+        c["scene_hint"] = ~c["has_case"] & ((bits & BIT["crime_scene"]) != 0)
         c["personal_data"] = (bits & BIT["personal_data"]) != 0
         c.update(self._agency_columns(batch, agency, Keys.of(bits), scene))
         net = batch["networks_searched"].to_numpy()

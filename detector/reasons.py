@@ -30,7 +30,8 @@ CATEGORIES: tuple[str, ...] = (
     "missing",
     "hotlist",
     "crime",
-    "personal_purpose",  # last: the bits of the others stay as earlier versions wrote them
+    "personal_purpose",  # new ones last: the bits of the others stay as earlier versions wrote them
+    "crime_scene",
 )
 BIT = {name: 1 << i for i, name in enumerate(CATEGORIES)}
 # Categories that name a purpose the law or policy singles out: protected activities, and a
@@ -98,6 +99,14 @@ PATTERNS: dict[str, list[Keyword]] = {
                 r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|domestic|\bdv\b|stalking|harass|restraining order|"
                 r"protective order|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b"),
     ],
+    # of those, crimes with a victim or a scene: beside a protected word in the reason they name
+    # where it happened or to whom ("vandalism at mosque"), while smuggling, a warrant or fraud
+    # are also how immigration enforcement is worded; an offence type picked from a list is not
+    # beside the words (``classify_column``)
+    "crime_scene": [
+        Keyword(r"arson|theft|stolen|burglar|robbery|vandal|assault|hate crime|shooting|homicide|hit and run|"
+                r"collision|carjack|kidnap|shoplift|larceny|stabbing|\bvictim"),
+    ],
     "hotlist": [
         Keyword(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|amber|silver alert"),
         Keyword(r"\bhit\b", unless=r"\bhit\b\s*(and|&)\s*run"),  # a hotlist hit, not "Hit and Run" or "hit & run"
@@ -137,7 +146,7 @@ def _filler(text: str) -> int:
 def classify_texts(texts: list[str]) -> np.ndarray:
     """Bitmask of each text's categories, every keyword run over all the texts at once.
 
-    >>> [int(m) for m in classify_texts(["ICE", "stolen car", " *** "])] == [BIT["immigration"], BIT["crime"], BIT["missing"]]
+    >>> [int(m) for m in classify_texts(["ICE", "DUI", " *** "])] == [BIT["immigration"], BIT["crime"], BIT["missing"]]
     True
     """
     stripped = pc.utf8_trim_whitespace(pa.array(texts, type=pa.string()))
@@ -163,7 +172,9 @@ def classify(text: str) -> int:
     >>> names("Immigration (civil/administrative) -")
     ['immigration']
     >>> names("flock hit"), names("Hit and Run/Car Accident - follow up"), names("hit and run, then a flock hit")
-    (['hotlist'], ['crime'], ['hotlist', 'crime'])
+    (['hotlist'], ['crime', 'crime_scene'], ['hotlist', 'crime', 'crime_scene'])
+    >>> names("checking on my ex"), names("personal injury collision")
+    (['personal_purpose'], ['crime', 'crime_scene'])
     """
     return int(classify_texts([text])[0])
 
@@ -184,6 +195,7 @@ def classify_column(reason: pd.Series, offense_type: pd.Series | None = None) ->
     """Bitmask per search of ``reason`` (and ``offense_type``), classifying each distinct text once.
 
     An offence type adds what it names; being empty or vague says nothing about the reason.
+    A crime scene it names is not beside the reason's words, and is not added (see ``crime_scene``).
     """
     codes, uniques = pd.factorize(reason, sort=False)
     masks = _masks(uniques.tolist())
@@ -191,7 +203,7 @@ def classify_column(reason: pd.Series, offense_type: pd.Series | None = None) ->
     if offense_type is not None:
         ocodes, ouniques = pd.factorize(offense_type, sort=False)
         otexts = ouniques.tolist()
-        omask = np.where([bool(t) for t in otexts], _masks(otexts) & ~(BIT["missing"] | BIT["vague"]), 0)
+        omask = np.where([bool(t) for t in otexts], _masks(otexts) & ~(BIT["missing"] | BIT["vague"] | BIT["crime_scene"]), 0)
         if len(ocodes):
             extra = omask[ocodes]
             out = np.where(extra & ~BIT["case_number_only"] != 0, (out & ~(BIT["missing"] | BIT["vague"])) | extra, out)

@@ -45,6 +45,7 @@ REASON_TITLES = {
     "hotlist": "Hotlist or alert",
     "crime": "Names a crime",
     "personal_purpose": "Personal purpose ('my ex', 'personal')",
+    "crime_scene": "Reason names a crime with a victim or a scene",
     "specific": "Other specific reason",
 }
 FINDING_TITLES = {

@@ -270,8 +270,9 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
 
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
-    S[:, SIGNAL_INDEX["forbidden_purpose"]] = f["forbidden_purpose"]
-    S[:, SIGNAL_INDEX["protected_reason"]] = f["protected_reason"]
+    scene = 1.0 - 0.5 * f["scene_hint"]
+    S[:, SIGNAL_INDEX["forbidden_purpose"]] = f["forbidden_purpose"] * scene
+    S[:, SIGNAL_INDEX["protected_reason"]] = f["protected_reason"] * scene
     S[:, SIGNAL_INDEX["personal_data_reason"]] = f["personal_data"]
     S[:, SIGNAL_INDEX["nationwide_scope"]] = nat
     hist_ok = f["user_prior"] >= p.offshift_history

@@ -292,6 +292,19 @@ def test_forbidden_purpose_and_protected_reason():
     assert strength(res, "protected_reason").tolist() == [1.0, 0.0, 1.0]
 
 
+def test_a_protected_word_beside_a_crime_scene_counts_half_without_a_case_number():
+    res = run([{"ts": t, "plate": f"P{i}", "reason": r} for i, (t, r) in enumerate(zip(days(5), [
+        "vandalism at mosque", "abortion clinic arson", "ICE machine theft from restaurant",  # a scene: half
+        "HSI - human smuggling", "immigration fraud"]))])  # how enforcement is worded: in full
+    assert strength(res, "protected_reason").tolist() == [0.5, 0.5, 0.5, 1.0, 1.0]
+    assert strength(res, "forbidden_purpose").tolist() == [0.0, 0.5, 0.5, 1.0, 1.0]
+    # with a case number the scene explains the word; an offence type picked from a list is not beside it
+    cased = run([{"reason": "vandalism at mosque", "case_number": "24-118"}])
+    assert strength(cased, "protected_reason")[0] == 0
+    picked = run([{"reason": "HSI assist", "offense_type": "Motor Vehicle Theft/Stolen"}])
+    assert strength(picked, "forbidden_purpose")[0] == 1.0
+
+
 def test_declared_sharing_on_behalf_of_federal_agency():
     res = run([{"on_behalf_of": "HSI"}, {"on_behalf_of": "City PD"}])
     assert strength(res, "declared_sharing").tolist() == [1.0, 0.0]
@@ -386,8 +399,9 @@ def test_a_stated_personal_purpose_alone_opens_an_alert():
     personal = ["checking on my ex", "personal", "ex-girlfriend", "my neighbor", "just curious"]
     lawful = ["personal injury collision", "personal property theft", "DV - ex-boyfriend of victim"]
     res = run([{"ts": t, "plate": f"P{i}", "reason": r} for i, (t, r) in enumerate(zip(days(8), personal + lawful))])
-    assert strength(res, "protected_reason").tolist() == [1.0] * 5 + [0.0] * 2 + [1.0]
-    assert len(res.alerts) == 1 and len(res.alerts[0].search_ids) == 6  # one officer's episode, the DV lookup with them
+    # (the DV lookup half: a relation beside a crime with a victim, without a case number)
+    assert strength(res, "protected_reason").tolist() == [1.0] * 5 + [0.0] * 2 + [0.5]
+    assert len(res.alerts) == 1 and len(res.alerts[0].search_ids) == 5  # one officer's episode
     # the same relation beside a crime and a case number names the victim's, not the officer's
     scene = run([{"reason": "DV - ex-boyfriend of victim", "case_number": "24-1188"}])
     assert strength(scene, "protected_reason")[0] == 0 and not scene.alerts
