@@ -105,7 +105,8 @@ PATTERNS: dict[str, list[Keyword]] = {
     # beside the words (``classify_column``)
     "crime_scene": [
         Keyword(r"arson|theft|stolen|burglar|robbery|vandal|assault|hate crime|shooting|homicide|hit and run|"
-                r"collision|carjack|kidnap|shoplift|larceny|stabbing|\bvictim"),
+                r"collision|carjack|kidnap|shoplift|larceny|stabbing|domestic|\bdv\b|stalking|harass|restraining order|"
+                r"protective order|\bvictim"),
     ],
     "hotlist": [
         Keyword(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|amber|silver alert"),

@@ -397,9 +397,9 @@ def test_personal_data_in_the_reason():
 
 def test_a_stated_personal_purpose_alone_opens_an_alert():
     personal = ["checking on my ex", "personal", "ex-girlfriend", "my neighbor", "just curious"]
-    lawful = ["personal injury collision", "personal property theft", "DV - ex-boyfriend of victim"]
+    lawful = ["personal injury collision", "personal property theft", "domestic violence - ex-wife"]
     res = run([{"ts": t, "plate": f"P{i}", "reason": r} for i, (t, r) in enumerate(zip(days(8), personal + lawful))])
-    # (the DV lookup half: a relation beside a crime with a victim, without a case number)
+    # (the domestic-violence lookup half: a relation beside a crime with a victim, without a case number)
     assert strength(res, "protected_reason").tolist() == [1.0] * 5 + [0.0] * 2 + [0.5]
     assert len(res.alerts) == 1 and len(res.alerts[0].search_ids) == 5  # one officer's episode
     # the same relation beside a crime and a case number names the victim's, not the officer's
