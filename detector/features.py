@@ -36,7 +36,7 @@ USER_FEATURES = (
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
 )
-TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_listed",
+TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
                    "plate_users_before")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
 AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1)}
@@ -332,7 +332,7 @@ def user_kernel(  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def target_kernel(  # pragma: no cover - compiled
     t, plate, user, agency, covered, hotlist, out,
-    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb, pl_listed, pl_early,
+    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb, pl_hot, pl_early,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
     window, tau, swarm_tau, forget,
@@ -358,7 +358,7 @@ def target_kernel(  # pragma: no cover - compiled
         ti = t[i]
         if pl_last[p] >= 0 and ti - pl_last[p] > forget:  # idle beyond memory: afresh
             pl_n[p], pl_users[p], pl_agencies[p], pl_cover[p], pl_total[p], pl_last[p], pl_wday[p] = 0.0, 0.0, 0.0, 0.0, 0.0, -1, -1
-            pl_listed[p], pl_early[p] = -1, 0.0
+            pl_hot[p], pl_early[p] = 0.0, 0.0
         out[0, i] = pl_n[p]
         pl_n[p] += 1.0
         # distinct users (and agencies) looking this plate up recently: a decayed count
@@ -397,16 +397,14 @@ def target_kernel(  # pragma: no cover - compiled
         pl_users[p] = pl_users[p] * swarm + (1.0 if fresh_user else 0.0)
         pl_agencies[p] = pl_agencies[p] * recent + (1.0 if fresh_agency else 0.0)
         pl_cover[p] = pl_cover[p] * recent + covered[i]
+        pl_hot[p] = pl_hot[p] * recent + (1.0 if hotlist[i] else 0.0)
         pl_total[p] = pl_total[p] * recent + 1.0
         pl_last[p] = ti
         out[1, i] = pl_users[p]
         out[2, i] = pl_agencies[p]
         out[3, i] = pl_cover[p] / pl_total[p]
-        # a plate on a hotlist, a hotlist search of it within the window: a wanted car, which many
-        # officers look up
-        if hotlist[i]:
-            pl_listed[p] = ti
-        out[5, i] = 1.0 if pl_listed[p] >= 0 and ti - pl_listed[p] <= window else 0.0
+        # the share of its recent searches that were hotlist searches: a plate on a hotlist
+        out[5, i] = pl_hot[p] / pl_total[p]
     return pu_size, pa_size
 
 
@@ -646,7 +644,7 @@ class TargetSide(_Forgetting):
         self.plate = Table({
             "n": (np.float64, 0.0), "users": (np.float64, 0.0), "agencies": (np.float64, 0.0),
             "cover": (np.float64, 0.0), "total": (np.float64, 0.0), "last": (np.int64, -1),
-            "wday": (np.int64, -1), "wb": (np.float64, 0.0, WINDOW_DAYS), "listed": (np.int64, -1),
+            "wday": (np.int64, -1), "wb": (np.float64, 0.0, WINDOW_DAYS), "hot": (np.float64, 0.0),
             "early": (np.float64, 0.0),
         })
         self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
@@ -670,7 +668,7 @@ class TargetSide(_Forgetting):
         P, PU, PA = self.plate.data, self.plate_user.data, self.plate_agency.data
         self.plate_user.size, self.plate_agency.size = target_kernel(
             t, p, u, a, covered, hotlist, out,
-            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"], P["listed"], P["early"],
+            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"], P["hot"], P["early"],
             self.plate_user.slots.table, self.plate_user.size, PU["last"],
             self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
             self.window, float(self.tau), float(self.swarm_tau), self.forget_ns,

@@ -77,6 +77,7 @@ class RuleParams:
     # users who came to the plate before the last four days (decayed over 14 days) per user of
     # those four days, from which the swarm is a steady interest
     swarm_steady: float = 1.0
+    swarm_listed: float = 0.2  # share of the plate's recent searches that were hotlist searches from which it is listed
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
     nationwide_networks: float = 100.0  # networks searched that count as nationwide
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
@@ -266,7 +267,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # (a car wanted for long, a known offender), not a person suddenly sought
     steady = _ramp(f["plate_users_before"] / np.maximum(f["plate_users_window"], 1.0), p.swarm_steady / 2, p.swarm_steady)
     swarm *= 1.0 - steady
-    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * (1.0 - f["plate_listed"]) * discount
+    listed = _ramp(f["plate_hotlist"], p.swarm_listed / 2, p.swarm_listed)
+    S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * (1.0 - listed) * discount
 
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
