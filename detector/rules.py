@@ -255,9 +255,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     bar = 1.0 - (1.0 - p.far_beyond_reach) * beyond * (f["daily_mean"] >= 0)
     S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far_new"]
 
-    # many users on one private person's plate, not a wanted car's: a plate on a hotlist (a hotlist
-    # search of it within the window) is one many officers are meant to look up. Not a reason that
-    # says "hotlist hit": an officer writes what they like
+    # many users on one private person's plate
     # the decayed count undercounts users who came within a few days (ten users in three days reach 6.9):
     # the undecayed count of the last four calendar days, on a higher bar, catches that
     users = np.maximum(_ramp(f["plate_users"], p.swarm_users - 1, p.swarm_full),
@@ -267,6 +265,9 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # (a car wanted for long, a known offender), not a person suddenly sought
     steady = _ramp(f["plate_users_before"] / np.maximum(f["plate_users_window"], 1.0), p.swarm_steady / 2, p.swarm_steady)
     swarm *= 1.0 - steady
+    # ... not a wanted car's: a plate a share of whose recent searches are hotlist searches is on a
+    # hotlist, one many officers are meant to look up (not by a reason that says "hotlist hit": an
+    # officer writes what they like; nor by one hotlist search: a log may mix search types at random)
     listed = _ramp(f["plate_hotlist"], p.swarm_listed / 2, p.swarm_listed)
     S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * (1.0 - listed) * discount
 
