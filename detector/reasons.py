@@ -59,6 +59,13 @@ class Keyword:
         return found > unless
 
 
+# Crimes with a victim or a scene: beside a protected word in the reason they name where it
+# happened or to whom ("vandalism at mosque", ``crime_scene``), while smuggling, a warrant or fraud
+# are also how immigration enforcement is worded; an offence type picked from a list is not beside
+# the words (``classify_column``)
+_SCENE_CRIMES = (r"arson|theft|stolen|burglar|robbery|vandal|assault|hate crime|shooting|homicide|hit and run|collision|"
+                 r"carjack|kidnap|shoplift|larceny|stabbing|domestic|\bdv\b|stalking|harass|restraining order|protective order")
+
 PATTERNS: dict[str, list[Keyword]] = {
     "immigration": [
         Keyword(r"\b(ICE|HSI|ERO|CBP|USCIS|ICE\s*\+\s*ERO)\b", ignore_case=False),  # acronyms: case-sensitive
@@ -94,20 +101,10 @@ PATTERNS: dict[str, list[Keyword]] = {
         Keyword(r"\bcurio(us|sity)\b|\bjust (checking|looking|curious)\b|\bfor a friend\b|\bfriend asked\b|\bnosy\b"),
     ],
     "crime": [
-        Keyword(r"fraud|arson|theft|stolen|burglar|robbery|vandal|assault|threat|hate crime|shooting|homicide|"
-                r"trafficking|smuggl|extortion|scam|hit and run|collision|\bdui\b|carjack|kidnap|shoplift|larceny|"
-                r"stabbing|weapon|\bgun\b|narcotic|\bdrugs?\b|warrant|domestic|\bdv\b|stalking|harass|restraining order|"
-                r"protective order|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b"),
+        Keyword(_SCENE_CRIMES + r"|fraud|threat|trafficking|smuggl|extortion|scam|\bdui\b|weapon|\bgun\b|narcotic|"
+                r"\bdrugs?\b|warrant|\b\d{2,5}(\.\d+)?\s*(pc|vc|hs)\b"),
     ],
-    # of those, crimes with a victim or a scene: beside a protected word in the reason they name
-    # where it happened or to whom ("vandalism at mosque"), while smuggling, a warrant or fraud
-    # are also how immigration enforcement is worded; an offence type picked from a list is not
-    # beside the words (``classify_column``)
-    "crime_scene": [
-        Keyword(r"arson|theft|stolen|burglar|robbery|vandal|assault|hate crime|shooting|homicide|hit and run|"
-                r"collision|carjack|kidnap|shoplift|larceny|stabbing|domestic|\bdv\b|stalking|harass|restraining order|"
-                r"protective order|\bvictim"),
-    ],
+    "crime_scene": [Keyword(_SCENE_CRIMES + r"|\bvictim")],
     "hotlist": [
         Keyword(r"hot\s*list|\bbolo\b|\bncic\b|\balert\b|amber|silver alert"),
         Keyword(r"\bhit\b", unless=r"\bhit\b\s*(and|&)\s*run"),  # a hotlist hit, not "Hit and Run" or "hit & run"
