@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,12 +80,13 @@ def _without(world: Path, name: str) -> Path:
             if name in BLANK_FIELDS:
                 searches[list(BLANK_FIELDS[name])] = ""
             elif name == VAGUE_REASONS:
-                from synthetic.vocab import VAGUE_REASONS as filler
+                from synthetic import vocab
 
                 users = searches["user_id"].unique()
-                favourite = dict(zip(users, np.random.default_rng(0).choice(filler, len(users))))
+                favourite = dict(zip(users, np.random.default_rng(0).choice(vocab.VAGUE_REASONS, len(users))))
                 benign = ~searches["search_id"].isin(pd.read_csv(world / "labels.csv", dtype=str)["search_id"])
-                benign &= ~searches["reason"].str.contains(r"train|test|practice|trng|demo", case=False)
+                training = "|".join(re.escape(text) for text in vocab.CATEGORIES[vocab.CAT_TRAINING].texts)
+                benign &= ~searches["reason"].str.contains(training, case=False)
                 searches.loc[benign, "reason"] = searches.loc[benign, "user_id"].map(favourite)
             else:
                 field, by, k = BLANK_IN_PART[name]
