@@ -94,6 +94,7 @@ class RuleParams:
     fixations_habit: float = 2.5  # ... and from which it is their habit
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
     case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
+    scene_weight: float = 0.5  # what a purpose finding weighs beside a crime with a victim or a scene, without a case number
 
 
 def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -273,7 +274,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
 
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
-    scene = 1.0 - 0.5 * f["scene_hint"]
+    scene = 1.0 - (1.0 - p.scene_weight) * f["scene_hint"]
     S[:, SIGNAL_INDEX["forbidden_purpose"]] = f["forbidden_purpose"] * scene
     S[:, SIGNAL_INDEX["protected_reason"]] = f["protected_reason"] * scene
     S[:, SIGNAL_INDEX["personal_data_reason"]] = f["personal_data"]
