@@ -89,7 +89,7 @@ class RuleParams:
     surname_rare: float = 5.0  # households carrying a surname at most, for it to be rare
     caseless_low: float = 0.2  # chance the account's practice gives no case number on so many lookups, below which their lack tells ...
     caseless_high: float = 0.5  # ... and from which it tells nothing
-    caseless_floor: float = 0.5  # what repeated lookups weigh where their lack of a case number tells nothing
+    caseless_floor: float = 0.5  # what repeated lookups or a burst weigh where their lack of a case number tells nothing
     fixations_alone: float = 0.5  # the user's other plates looked up as often without a case number, up to which this one stands out ...
     fixations_habit: float = 2.5  # ... and from which it is their habit
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
@@ -158,22 +158,35 @@ def case_practice(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     return (p.case_practice_agency * f["agency_case_practice"] + own * f["own_case_practice"]) / (p.case_practice_agency + own)
 
 
-def _caseless_weight(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
-    """How much a user's repeated lookups of one plate without a case number weigh, by the account's practice.
+def _caseless_tells(f: dict[str, np.ndarray], p: RuleParams, lookups: np.ndarray) -> np.ndarray:
+    """How much so many lookups without a case number tell, 0 to 1, by the account's practice.
 
     Where an account gives a case number on a share r of its searches (``case_practice``:
     its own share, its agency's standing in for the first ones), an investigation's k
-    lookups of a plate would all lack one with chance (1 - r)^k: rarely, where case numbers
-    are the habit, so their lack tells; always, in an agency that never records them or from
-    an officer who never gives one, where it tells nothing and repeated lookups weigh
-    ``caseless_floor`` (a detective's follow-ups look like a fixation there), unless the user
-    has no other plate they came back to as often without a case number (``fixations``): a
-    habit explains one more, a private interest stands out among the user's lookups.
+    lookups would all lack one with chance (1 - r)^k: rarely, where case numbers are the
+    habit, so their lack tells; always, in an agency that never records them or from an
+    officer who never gives one, where it tells nothing.
     """
-    chance = (1.0 - case_practice(f, p)) ** f["up_nocase"]
-    alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
-    telling = np.maximum(_unlikely(chance, p.caseless_low, p.caseless_high), alone)
+    return _unlikely((1.0 - case_practice(f, p)) ** lookups, p.caseless_low, p.caseless_high)
+
+
+def _caseless_weight(p: RuleParams, telling: np.ndarray) -> np.ndarray:
+    """What a pattern of lookups without case numbers weighs: in full where their lack tells,
+    ``caseless_floor`` where it tells nothing (a detective's follow-ups or a major case's canvass
+    look like a fixation or a fishing trip there)."""
     return p.caseless_floor + (1.0 - p.caseless_floor) * telling
+
+
+def _repeat_told(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
+    """How much a user's repeated lookups of one plate without a case number tell.
+
+    As far as the account's practice makes their lack unlikely (``_caseless_tells``), or
+    the user has no other plate they came back to as often without a case number
+    (``fixations``): a habit explains one more, a private interest stands out among the
+    user's lookups.
+    """
+    alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
+    return np.maximum(_caseless_tells(f, p, f["up_nocase"]), alone)
 
 
 def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
@@ -198,7 +211,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
-    caseless = _caseless_weight(f, p)
+    caseless = _caseless_weight(p, _repeat_told(f, p))
     # a case number on any lookup of this person ties the others to an investigation in part
     S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
 
@@ -240,7 +253,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     hourly *= _ramp(fish_hour / np.maximum(f["burst"], 1), 0.5, 0.8)
     daily = _ramp(fish_day, p.day_min, 2 * p.day_min) * _ramp(fish_day / base, p.burst_ratio / 2, p.burst_ratio)
     daily *= _ramp(fish_day / np.maximum(f["day_count"], 1), 0.5, 0.8)
-    S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily)
+    # ... weighed as the lack of case numbers on so many lookups tells, by the account's practice
+    S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily) * _caseless_weight(p, _caseless_tells(f, p, fish_day))
 
     # a reach far beyond this user's usual one
     wide = f["networks"] >= p.nationwide_networks

@@ -200,11 +200,25 @@ def test_sensitive_site_asks_more_days_near_a_site_the_agencys_officers_pass_oft
 
 
 def test_volume_burst_fires_on_caseless_burst_not_on_major_case():
-    history = [{"ts": t, "plate": f"H{i}", "case_number": ""} for i, t in enumerate(days(20, step="1D"))]
+    history = [{"ts": t, "plate": f"H{i}", "case_number": "C-1" if i % 2 else ""} for i, t in enumerate(days(20, step="1D"))]
     burst = [{"ts": t, "plate": f"B{i}"} for i, t in enumerate(days(80, start="2025-10-25T10:00:00Z", step="30s"))]
     case = [{"ts": t, "plate": f"B{i}", "case_number": "MAJOR-1"} for i, t in enumerate(days(80, start="2025-10-25T10:00:00Z", step="30s"))]
     assert strength(run(history + burst), "volume_burst")[-1] > 0.9
     assert strength(run(history + case), "volume_burst").max() == 0
+
+
+def test_volume_burst_weighs_half_where_nobody_gives_case_numbers():
+    """Where the agency never records a case number, a major case's canvass lacks one as a
+    fishing trip does: the burst weighs ``caseless_floor``. Where one in ten searches gives one,
+    eighty lookups without any are no investigation's."""
+    burst = [{"ts": t, "plate": f"B{i}"} for i, t in enumerate(days(80, start="2025-10-25T10:00:00Z", step="30s"))]
+
+    def history(every: int) -> list[dict]:
+        return [{"ts": t, "user_id": "u2", "plate": f"H{i}", "case_number": "" if every == 0 or i % every else "C-1"}
+                for i, t in enumerate(days(200, step="144min"))]
+
+    assert strength(run(history(0) + burst), "volume_burst")[-1] == pytest.approx(0.5)
+    assert strength(run(history(10) + burst), "volume_burst")[-1] == pytest.approx(1.0)
 
 
 def test_informal_sharing_fires_on_run_of_nationwide_unknown_plates():
