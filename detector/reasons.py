@@ -69,7 +69,9 @@ _SCENE_CRIMES = (r"arson|theft|stolen|burglar|robbery|vandal|assault|hate crime|
 PATTERNS: dict[str, list[Keyword]] = {
     "immigration": [
         Keyword(r"\b(ICE|HSI|ERO|CBP|USCIS|ICE\s*\+\s*ERO)\b", ignore_case=False),  # acronyms: case-sensitive
-        Keyword(r"immigra|deport|undocumented|illegal alien|border patrol|\b287\s*\(?g\)?|visa overstay|removal order|\bice\s+(assist|request|case|hold|detainer|warrant)|homeland security"),
+        Keyword(r"deport|undocumented|illegal alien|border patrol|\b287\s*\(?g\)?|visa overstay|removal order|\bice\s+(assist|request|case|hold|detainer|warrant)|homeland security"),
+        # ... not where it names a trade that serves immigrants ("immigration consultant fraud")
+        Keyword(r"immigra", unless=r"immigration\s+(consultant|attorney|lawyer|notario|preparer)s?\b"),
     ],
     "reproductive_health": [
         Keyword(r"abortion|planned parenthood|reproductive|pregnan|miscarriage|\bfamily planning"),
@@ -171,6 +173,8 @@ def classify(text: str) -> int:
     ['immigration']
     >>> names("flock hit"), names("Hit and Run/Car Accident - follow up"), names("hit and run, then a flock hit")
     (['hotlist'], ['crime', 'crime_scene'], ['hotlist', 'crime', 'crime_scene'])
+    >>> names("immigration consultant fraud"), names("immigration hold - consultant")
+    (['crime'], ['immigration'])
     >>> names("checking on my ex"), names("personal injury collision")
     (['personal_purpose'], ['crime', 'crime_scene'])
     """
