@@ -87,7 +87,9 @@ PATTERNS: dict[str, list[Keyword]] = {
     ],
     "test_training": [
         Keyword(r"^\W*(test(ing)?|training|train|demo|practice|exercise)\b"),
-        Keyword(r"\b(training|test search|demo search)\b"),
+        Keyword(r"\b(training|trng|test search|demo search)\b"),
+        # a test of the system itself, as portals' dropdowns word it ("Administrative Test", "Camera Test")
+        Keyword(r"\b(admin|administrative|camera|system|audit|connection|functional)\s+test\b"),
     ],
     "personal_data": [
         Keyword(r"\bDOB\b|\bSSN\b|\b\d{3}-\d{2}-\d{4}\b|\(?\b\d{3}\)?[-.\s]\d{3}[-.\s]\d{4}\b"),
@@ -173,6 +175,8 @@ def classify(text: str) -> int:
     ['immigration']
     >>> names("flock hit"), names("Hit and Run/Car Accident - follow up"), names("hit and run, then a flock hit")
     (['hotlist'], ['crime', 'crime_scene'], ['hotlist', 'crime', 'crime_scene'])
+    >>> names("Administrative Test"), names("trng"), names("DNA test results")
+    (['test_training'], ['test_training'], [])
     >>> names("immigration consultant fraud"), names("immigration hold - consultant")
     (['crime'], ['immigration'])
     >>> names("checking on my ex"), names("personal injury collision")
