@@ -12,7 +12,7 @@ field of the searches left blank throughout (or by half the agencies, a third of
 users, or in half the searches), or with every benign reason vague, as an export may come: what each unlocks,
 and whether its absence floods the queue; with ``--compare`` too, each variant before and after. Asserts nothing.
 
-    python bench/quality.py [--seeds 20001 20002 20003] [--sizes] [--compare REV] [--without ...] [--data DIR]
+    python bench/quality.py [--seeds 21001 21002 21003] [--sizes] [--compare REV] [--without ...] [--data DIR]
 
 Seeds a version was tuned on say little about it: give seeds never used before
 (docs/quality.md lists the used ones).
@@ -180,7 +180,7 @@ def without_table(qualities: dict[str, Quality]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[20001, 20002, 20003])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[21001, 21002, 21003])
     ap.add_argument("--sizes", action="store_true", help="also the worlds across sizes (a few minutes more)")
     ap.add_argument("--compare", metavar="REV", help="also replay with the code at this git revision: the before/after table")
     variants = [*REFERENCE_FILES, *BLANK_FIELDS, *BLANK_IN_PART, VAGUE_REASONS]
