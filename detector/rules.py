@@ -254,7 +254,12 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     daily = _ramp(fish_day, p.day_min, 2 * p.day_min) * _ramp(fish_day / base, p.burst_ratio / 2, p.burst_ratio)
     daily *= _ramp(fish_day / np.maximum(f["day_count"], 1), 0.5, 0.8)
     # ... weighed as the lack of case numbers on so many lookups tells, by the account's practice
-    S[:, SIGNAL_INDEX["volume_burst"]] = np.maximum(hourly, daily) * _caseless_weight(p, _caseless_tells(f, p, fish_day))
+    # (worked out only where there is a burst: most searches have none)
+    burst = np.maximum(hourly, daily)
+    rows = np.flatnonzero(burst)
+    some = {name: f[name][rows] for name in ("user_prior", "own_case_practice", "agency_case_practice")}
+    burst[rows] *= _caseless_weight(p, _caseless_tells(some, p, fish_day[rows]))
+    S[:, SIGNAL_INDEX["volume_burst"]] = burst
 
     # a reach far beyond this user's usual one
     wide = f["networks"] >= p.nationwide_networks
