@@ -87,7 +87,7 @@ class Detector:
         self.suppressions = suppressions or Suppressions()
         # of several sites a search overlaps, the weightiest counts (``Reference.sites_near``)
         self.site_priority = np.array([SITE_WEIGHT.get(cat, 0.0) for cat in reference.site_category])
-        self.user_side = UserSide()
+        self.user_side = UserSide(offshift_share=self.params.offshift_share, offshift_history=self.params.offshift_history)
         self.target_side = TargetSide()
         self.alerter = Alerter(self.fusion.open_threshold)
 

@@ -35,6 +35,7 @@ USER_FEATURES = (
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
+    "up_offshift",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
                    "plate_users_before")
@@ -49,6 +50,9 @@ CASE_PRACTICE_PRIOR, CASE_PRACTICE_PRIOR_SEARCHES, CASE_PRACTICE_MEMORY = 0.5, 2
 CASE_PRACTICE_RATE = 1.0 / CASE_PRACTICE_MEMORY
 # A user's fixations: their (user, person) pairs that reached this many unexplained lookups
 FIXATION = 4.0
+# A search is off the user's shift where at most this share of the user's searches so far fell
+# in its hour, once the user has this many (``rules.RuleParams`` takes its defaults from these)
+OFFSHIFT_SHARE, OFFSHIFT_HISTORY = 0.01, 50.0
 
 
 @njit(cache=True, nogil=True)
@@ -110,12 +114,12 @@ def user_kernel(  # pragma: no cover - compiled
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix, u_case_practice,
     a_daily, a_n, a_located, a_searches, a_case_practice,
-    p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case,
+    p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case, p_off,
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
     as_slots, as_size, as_count,
     ap_slots, ap_size, ap_first, ap_last,
     k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near, back_start, back_near,
-    burst_tau, daily_alpha, far_tau, sweep_window, forget,
+    burst_tau, daily_alpha, far_tau, sweep_window, forget, offshift_share, offshift_history,
 ):
     # what hangs on one pair of keys alone first, in a loop of its own: the (user, plate) features,
     # and the slots of the (agency, plate) and (user, linked plate) pairs. Its hash lookups do not
@@ -123,6 +127,10 @@ def user_kernel(  # pragma: no cover - compiled
     # on each in turn
     ap_slot = np.empty(t.shape[0], dtype=np.int64)
     k_slot = np.empty(t.shape[0], dtype=np.int64)
+    # the (user, plate) slot of each search, and whether the pair starts afresh there: its count of
+    # off-shift lookups waits for the user's hours, which the loop below follows
+    p_slot = np.full(t.shape[0], -1, dtype=np.int64)
+    p_afresh = np.zeros(t.shape[0], dtype=np.bool_)
     for i in range(t.shape[0]):
         if plate[i] >= 0:
             # one user, one plate: how often, over how long, under which case numbers
@@ -131,8 +139,11 @@ def user_kernel(  # pragma: no cover - compiled
             if s == p_size:
                 p_size += 1
                 p_first[s] = t[i]
+                p_afresh[i] = True
             elif p_lastday[s] >= 0 and (day - p_lastday[s]) * NS_DAY > forget:  # idle beyond memory: afresh
                 p_first[s], p_count[s], p_days[s], p_nocase[s], p_case[s] = t[i], 0.0, 0.0, 0.0, 0.0
+                p_afresh[i] = True
+            p_slot[i] = s
             if p_lastday[s] != day:
                 p_days[s] += 1.0
                 p_lastday[s] = day
@@ -193,6 +204,14 @@ def user_kernel(  # pragma: no cover - compiled
         n_prior = u_n[u]
         out[0, i] = n_prior
         out[1, i] = (u_hist[u, hour] + 0.1) / (n_prior + 1.0)
+        s = p_slot[i]
+        if s >= 0:
+            # lookups of the plate at hours the user does not work: their own time
+            if p_afresh[i]:
+                p_off[s] = 0.0
+            if n_prior >= offshift_history and out[1, i] < offshift_share:
+                p_off[s] += 1.0
+            out[31, i] = p_off[s]
         u_day_count[u] += 1.0
         out[2, i] = u_day_count[u]
         out[3, i] = u_daily[u] if u_active[u] > 0 else -1.0
@@ -496,7 +515,8 @@ class UserSide(_Forgetting):
     """State and kernel driver for features keyed by the searching account."""
 
     def __init__(self, burst_tau_h: float = 1.0, daily_alpha: float = 0.1, far_tau_h: float = 6.0,
-                 sweep_window_days: float = SWEEP_WINDOW_DAYS, forget_days: float = FORGET_DAYS) -> None:
+                 sweep_window_days: float = SWEEP_WINDOW_DAYS, forget_days: float = FORGET_DAYS,
+                 offshift_share: float = OFFSHIFT_SHARE, offshift_history: float = OFFSHIFT_HISTORY) -> None:
         if forget_days < sweep_window_days:
             raise ValueError(f"forget_days ({forget_days}) must cover the sweep window ({sweep_window_days} days)")
         super().__init__(forget_days)
@@ -504,6 +524,7 @@ class UserSide(_Forgetting):
         self.far_tau = far_tau_h * NS_HOUR
         self.sweep_window = int(sweep_window_days * NS_DAY)
         self.daily_alpha = daily_alpha
+        self.offshift_share, self.offshift_history = offshift_share, offshift_history
         self.users = Vocab()
         self.agencies = Vocab()
         self.plates = Vocab()
@@ -522,6 +543,8 @@ class UserSide(_Forgetting):
         self.pair = Table({
             "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
             "nocase": (np.float64, 0.0), "case": (np.float64, 0.0),
+            # a pair restored from a checkpoint without it counts its off-shift lookups from then on
+            "off": (np.float64, 0.0),
         }, keyed=True)
         self.site = Table({"count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1),
                            "wdays": (np.float64, 0.0), "daymax": (np.float64, 0.0)}, keyed=True)
@@ -576,13 +599,14 @@ class UserSide(_Forgetting):
             t, u, a, p, s, located, explained, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"],
-            self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"],
+            self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["off"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
             self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"], self.agency_person.data["last"],
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,
             links.start, links.near, links.back_start, links.back_near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window, self.forget_ns,
+            float(self.offshift_share), float(self.offshift_history),
         )
         self._maybe_forget(t)
         return out

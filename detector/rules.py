@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammainc
 
-from detector.features import CASE_PRACTICE_MEMORY
+from detector.features import CASE_PRACTICE_MEMORY, OFFSHIFT_HISTORY, OFFSHIFT_SHARE
 
 # Signal name -> episode scope. Order is the column order of the signal matrix.
 SIGNALS: dict[str, str] = {
@@ -84,8 +84,10 @@ class RuleParams:
     far_min: float = 4.5  # unexplained far-reaching searches of unregistered plates within hours
     far_full: float = 8.0
     far_beyond_reach: float = 0.6  # share of far_min and far_full that makes a run where the reach is unusual for the user
-    offshift_share: float = 0.01  # share of the user's history in this hour below which it is off-shift
-    offshift_history: float = 50.0  # searches of history needed to judge shifts
+    offshift_share: float = OFFSHIFT_SHARE  # share of the user's history in this hour below which it is off-shift
+    offshift_history: float = OFFSHIFT_HISTORY  # searches of history needed to judge shifts
+    offshift_repeat_min: float = 4.0  # off-shift lookups of one plate by one user from which their lack of case numbers tells ...
+    offshift_repeat_full: float = 6.0  # ... and fully
     surname_rare: float = 5.0  # households carrying a surname at most, for it to be rare
     caseless_low: float = 0.2  # chance the account's practice gives no case number on so many lookups, below which their lack tells ...
     caseless_high: float = 0.5  # ... and from which it tells nothing
@@ -183,10 +185,13 @@ def _repeat_told(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     As far as the account's practice makes their lack unlikely (``_caseless_tells``), or
     the user has no other plate they came back to as often without a case number
     (``fixations``): a habit explains one more, a private interest stands out among the
-    user's lookups.
+    user's lookups; or the user keeps looking the plate up at hours they do not work
+    (``up_offshift``): a detective's follow-ups fall in their shift, a private interest in
+    their own time.
     """
     alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
-    return np.maximum(_caseless_tells(f, p, f["up_nocase"]), alone)
+    own_time = _ramp(f["up_offshift"], p.offshift_repeat_min, p.offshift_repeat_full)
+    return np.maximum(np.maximum(_caseless_tells(f, p, f["up_nocase"]), alone), own_time)
 
 
 def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:

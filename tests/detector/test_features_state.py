@@ -163,3 +163,36 @@ def test_a_user_side_checkpoint_from_before_case_practice_resumes_even_and_witho
     again = resumed.features(nxt)
     # nothing known of the habit: even, as a new agency's, and no fixation counted
     assert again[["own_case_practice", "agency_case_practice", "fixations"]].iloc[0].tolist() == [0.5, 0.5, 0.0]
+
+
+def _shift_then_nights(nights: int) -> list[dict]:
+    """u1 at work from 10:00 to 15:00 for 60 days, then its lookups of one plate on ``nights``
+    nights, each at another hour (a night hour it came back to would soon be one of its hours)."""
+    work = [{"ts": (day + pd.Timedelta(hours=h)).isoformat(), "plate": f"W{i}{h}"}
+            for i, day in enumerate(pd.date_range("2025-08-01T10:00:00Z", periods=60, freq="1D")) for h in range(5)]
+    night = [{"ts": f"2025-10-{d:02d}T{d % 6:02d}:00:00Z", "plate": "EX1"} for d in range(1, nights + 1)]
+    return work + night
+
+
+def test_the_off_shift_lookups_of_a_plate_are_counted_per_pair_and_afresh_after_forgetting():
+    det = Detector(REF, load_policy("california"))
+    ctx = det.features(make_batch(_shift_then_nights(5) + [{"ts": "2025-10-06T10:30:00Z", "plate": "EX1"}]))
+    # the account's 300 searches of history make its hours known; the sixth lookup is in its shift
+    assert ctx["up_offshift"].tolist()[-6:] == [1.0, 2.0, 3.0, 4.0, 5.0, 5.0]
+    assert ctx["up_offshift"].iloc[:300].max() == 0  # its work: in shift, or before its hours were known
+    # forgotten with the pair once idle beyond memory, as its other counts are
+    short = Detector(REF, load_policy("california"))
+    short.user_side = UserSide(forget_days=20)
+    short.features(make_batch(_shift_then_nights(5)))
+    back = short.features(make_batch([{"ts": "2025-11-20T03:00:00Z", "plate": "EX1"}]))
+    assert back[["up_count", "up_offshift"]].iloc[0].tolist() == [1.0, 1.0]
+
+
+def test_a_user_side_checkpoint_from_before_off_shift_counts_counts_from_then_on():
+    det = Detector(REF, load_policy("california"))
+    det.features(make_batch(_shift_then_nights(3)))
+    old = {k: v for k, v in det.user_side.to_arrays().items() if k != "pair.off"}
+    resumed = Detector(REF, load_policy("california"))
+    resumed.user_side.load_arrays(old)
+    again = resumed.features(make_batch([{"ts": "2025-10-05T03:00:00Z", "plate": "EX1"}]))
+    assert again[["up_count", "up_offshift"]].iloc[0].tolist() == [4.0, 1.0]

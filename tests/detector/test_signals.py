@@ -67,6 +67,17 @@ def test_repeat_plate_weighs_missing_case_numbers_by_the_accounts_practice_and_h
     assert strength(run_with(_work(3, {"u2": "C-1", "u3": ""})), "repeat_plate")[-1] == pytest.approx(0.5)
 
 
+def test_repeat_plate_counts_in_full_where_the_lookups_fall_in_the_users_own_time():
+    """Where a missing case number tells nothing and the user has a habit of follow-ups, lookups
+    of the plate at hours the user does not work still tell: six of them count in full."""
+    nights = [{"ts": f"2025-10-{d:02d}T{d % 6:02d}:00:00Z", "user_id": "u3", "plate": "EX1"} for d in range(1, 9)]
+    days_ = [dict(r, ts=r["ts"][:11] + "09:30:00Z") for r in nights]
+    at_night = run(sorted(_work(8, {"u2": ""}) + nights, key=lambda r: r["ts"]))
+    at_work = run(sorted(_work(8, {"u2": ""}) + days_, key=lambda r: r["ts"]))
+    assert strength(at_night, "repeat_plate")[-1] == pytest.approx(1.0)
+    assert strength(at_work, "repeat_plate")[-1] == pytest.approx(0.5)
+
+
 def test_a_missing_case_number_counts_where_the_agency_gives_them():
     nobody = [{"ts": t, "plate": f"P{i}"} for i, t in enumerate(days(1000, step="10min"))]
     assert strength(run(nobody), "no_case_number")[0] == 1.0  # before the agency's practice is known
