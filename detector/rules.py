@@ -84,10 +84,6 @@ class RuleParams:
     far_min: float = 4.5  # unexplained far-reaching searches of unregistered plates within hours
     far_full: float = 8.0
     far_beyond_reach: float = 0.6  # share of far_min and far_full that makes a run where the reach is unusual for the user
-    heavy_day_min: float = 2.0  # the day's searches, times the user's usual day, from which a far run must stand out in it ...
-    heavy_day_full: float = 4.0  # ... fully
-    far_share_min: float = 0.1  # share of such a day's searches the far run is, below which it does not count ...
-    far_share_full: float = 0.2  # ... and from which it counts in full
     offshift_share: float = OFFSHIFT_SHARE  # share of the user's history in this hour below which it is off-shift
     offshift_history: float = OFFSHIFT_HISTORY  # searches of history needed to judge shifts
     offshift_repeat_min: float = 4.0  # off-shift lookups of one plate by one user from which their lack of case numbers tells ...
@@ -282,12 +278,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     far_ratio = f["far_burst"] / np.maximum(f["far_usual"], 0.5)
     beyond = np.where(wide, _ramp(reach, np.log1p(p.nationwide_ratio / 2), np.log1p(p.nationwide_ratio)), 0.0)
     bar = 1.0 - (1.0 - p.far_beyond_reach) * beyond * (f["daily_mean"] >= 0)
-    # ... unless the run is a sliver of a day far busier than the user's usual: a major case
-    # reaching every network for some of its plates, not lookups run for someone else
-    heavy = _ramp(f["day_count"] / base, p.heavy_day_min, p.heavy_day_full)
-    sliver = 1.0 - _ramp(f["far_burst"] / np.maximum(f["day_count"], 1), p.far_share_min, p.far_share_full)
-    S[:, SIGNAL_INDEX["informal_sharing"]] = (_ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0)
-                                              * f["far_new"] * (1.0 - heavy * sliver))
+    S[:, SIGNAL_INDEX["informal_sharing"]] = _ramp(f["far_burst"] / bar, p.far_min, p.far_full) * _ramp(far_ratio, 2.0, 4.0) * f["far_new"]
 
     # many users on one private person's plate
     # the decayed count undercounts users who came within a few days (ten users in three days reach 6.9):
