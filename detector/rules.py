@@ -160,8 +160,8 @@ def case_practice(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     return (p.case_practice_agency * f["agency_case_practice"] + own * f["own_case_practice"]) / (p.case_practice_agency + own)
 
 
-def _caseless_tells(f: dict[str, np.ndarray], p: RuleParams, lookups: np.ndarray) -> np.ndarray:
-    """How much so many lookups without a case number tell, 0 to 1, by the account's practice.
+def _caseless_tells(practice: np.ndarray, lookups: np.ndarray, p: RuleParams) -> np.ndarray:
+    """How much so many lookups without a case number tell, 0 to 1, by the account's ``practice``.
 
     Where an account gives a case number on a share r of its searches (``case_practice``:
     its own share, its agency's standing in for the first ones), an investigation's k
@@ -169,7 +169,7 @@ def _caseless_tells(f: dict[str, np.ndarray], p: RuleParams, lookups: np.ndarray
     habit, so their lack tells; always, in an agency that never records them or from an
     officer who never gives one, where it tells nothing.
     """
-    return _unlikely((1.0 - case_practice(f, p)) ** lookups, p.caseless_low, p.caseless_high)
+    return _unlikely((1.0 - practice) ** lookups, p.caseless_low, p.caseless_high)
 
 
 def _caseless_weight(p: RuleParams, telling: np.ndarray) -> np.ndarray:
@@ -179,7 +179,7 @@ def _caseless_weight(p: RuleParams, telling: np.ndarray) -> np.ndarray:
     return p.caseless_floor + (1.0 - p.caseless_floor) * telling
 
 
-def _repeat_told(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
+def _repeat_told(f: dict[str, np.ndarray], practice: np.ndarray, p: RuleParams) -> np.ndarray:
     """How much a user's repeated lookups of one plate without a case number tell.
 
     As far as the account's practice makes their lack unlikely (``_caseless_tells``), or
@@ -191,7 +191,7 @@ def _repeat_told(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     """
     alone = 1.0 - _ramp(f["fixations"], p.fixations_alone, p.fixations_habit)
     own_time = _ramp(f["up_offshift"], p.offshift_repeat_min, p.offshift_repeat_full)
-    return np.maximum(np.maximum(_caseless_tells(f, p, f["up_nocase"]), alone), own_time)
+    return np.maximum(np.maximum(_caseless_tells(practice, f["up_nocase"], p), alone), own_time)
 
 
 def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
@@ -216,7 +216,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     count = f["up_count"]
     case_share = np.where(count > 0, 1 - f["up_nocase"] / np.maximum(count, 1), 0)
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
-    caseless = _caseless_weight(p, _repeat_told(f, p))
+    practice = case_practice(f, p)
+    caseless = _caseless_weight(p, _repeat_told(f, practice, p))
     # a case number on any lookup of this person ties the others to an investigation in part
     S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
 
@@ -262,8 +263,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # (worked out only where there is a burst: most searches have none)
     burst = np.maximum(hourly, daily)
     rows = np.flatnonzero(burst)
-    some = {name: f[name][rows] for name in ("user_prior", "own_case_practice", "agency_case_practice")}
-    burst[rows] *= _caseless_weight(p, _caseless_tells(some, p, fish_day[rows]))
+    burst[rows] *= _caseless_weight(p, _caseless_tells(practice[rows], fish_day[rows], p))
     S[:, SIGNAL_INDEX["volume_burst"]] = burst
 
     # a reach far beyond this user's usual one
