@@ -621,9 +621,10 @@ class UserSide(_Forgetting):
         ap = self.agency_person.data
         person = np.maximum(ap["first"][: self.agency_person.size], ap["last"][: self.agency_person.size]) >= now - self.forget_ns
         linked = self.linked.data["last"][: self.linked.size] >= now - self.sweep_window
-        if pair.all() and person.all() and linked.all():
+        if not linked.all():
+            self.linked.keep(linked)
+        if pair.all() and person.all():  # the plates too: every one is held by a pair or person row
             return
-        self.linked.keep(linked)
         pair_keys, person_keys = self.pair.keys()[pair], self.agency_person.keys()[person]
         held = np.zeros(len(self.plates), dtype=bool)
         held[pair_keys % PAIR] = True
@@ -712,7 +713,10 @@ class TargetSide(_Forgetting):
         for table in (self.plate_user, self.plate_agency):
             keys = table.keys()
             pairs.append((table, keys, (table.data["last"][: table.size] >= now - self.window) & live[keys // PAIR]))
-        if live.all() and all(kept.all() for _, _, kept in pairs):
+        if live.all():  # the plates are kept as numbered
+            for table, _, kept in pairs:
+                if not kept.all():
+                    table.keep(kept)
             return
         plates = self.plates.keep(live)
         self.plate.keep(live)

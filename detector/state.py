@@ -256,6 +256,13 @@ def _insert(table, keys, slots):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _move(old, new):  # pragma: no cover - compiled
+    for b in range(old.shape[0]):
+        if old[b, 0] != EMPTY:
+            slot_of(new, old[b, 0], old[b, 1])
+
+
+@njit(cache=True, nogil=True)
 def _keys_by_slot(table, size):  # pragma: no cover - compiled
     keys = np.empty(size, dtype=np.int64)
     for b in range(table.shape[0]):
@@ -282,9 +289,8 @@ class SlotMap:
         rows = len(self.table)
         while rows < 2 * keys:
             rows *= 2
-        live = self.table[self.table[:, 0] != EMPTY]
-        self.table = np.full((rows, 2), EMPTY, dtype=np.int64)
-        _insert(self.table, live[:, 0].copy(), live[:, 1].copy())
+        old, self.table = self.table, np.full((rows, 2), EMPTY, dtype=np.int64)
+        _move(old, self.table)
 
     def to_arrays(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """(keys, slots) in slot order, which is the order the keys came in."""
