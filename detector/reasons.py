@@ -69,15 +69,20 @@ _SCENE_CRIMES = (r"arson|theft|stolen|burglar|robbery|vandal|assault|hate crime|
 PATTERNS: dict[str, list[Keyword]] = {
     "immigration": [
         Keyword(r"\b(ICE|HSI|ERO|CBP|USCIS|ICE\s*\+\s*ERO)\b", ignore_case=False),  # acronyms: case-sensitive
-        Keyword(r"deport|undocumented|illegal alien|border patrol|\b287\s*\(?g\)?|visa overstay|removal order|\bice\s+(assist|request|case|hold|detainer|warrant)|homeland security"),
+        Keyword(r"deport|undocumented|border patrol|\b287\s*\(?g\)?|visa overstay|homeland security|"
+                r"\b(illegal|criminal|removable|deportable) aliens?\b|\balien (smuggling|registration|removal)|"
+                r"\bremoval (order|operation|proceeding|case)s?\b|\bremovable\b|"
+                r"\bice\s+(assist|request|case|hold|detainer|warrant|agent|target|operation|referral|lead)|^\W*ice\W*$"),
         # ... not where it names a trade that serves immigrants ("immigration consultant fraud")
         Keyword(r"immigra", unless=r"immigration\s+(consultant|attorney|lawyer|notario|preparer)s?\b"),
     ],
     "reproductive_health": [
-        Keyword(r"abortion|planned parenthood|reproductive|pregnan|miscarriage|\bfamily planning"),
+        Keyword(r"abortion|planned parenthood|reproductive|pregnan|miscarriage|\bfamily planning|mifepristone|misoprostol|"
+                r"women'?s health"),
     ],
     "gender_affirming_care": [
-        Keyword(r"gender[- ]affirming|transgender|\btrans(gender)?\s+(care|clinic|person|female|male)|hormone therapy"),
+        Keyword(r"gender[- ]affirming|transgender|\btrans(gender)?\s+(care|clinic|person|female|male)|hormone therapy|"
+                r"\bgender\s+(clinic|care|health|identity|transition)"),
     ],
     "protest_political": [
         Keyword(r"protest|no kings|\brally\b|demonstrat|activist|antifa|\bblm\b|political|picket|march(ers| for)"),
@@ -119,7 +124,7 @@ VAGUE_WORDS = frozenset(
     case locate locating follow followup follow-up up info information intel other search searching lookup look
     n/a na none unknown misc general check ongoing per request assist police patrol daytime for best result
     criminal crime activity suspicious vehicle veh person of interest poi agency outside allied
-    request requested suspect suspects sus id vehicle of interest""".split()
+    request requested suspect suspects sus susp id vehicle of interest f/u fu""".split()
 )
 _CASE_ONLY = re.compile(r"^#?[a-z]{0,4}-?\d[\da-z-]{3,}$", re.IGNORECASE)
 _REDACTED = r"^[\s*#xX█-]*$|^\[?redacted\]?$"
@@ -181,6 +186,10 @@ def classify(text: str) -> int:
     (['crime'], ['immigration'])
     >>> names("checking on my ex"), names("personal injury collision")
     (['personal_purpose'], ['crime', 'crime_scene'])
+    >>> names("ice"), names("removal operation"), names("black ice collision"), names("snow removal")
+    (['immigration'], ['immigration'], ['crime', 'crime_scene'], [])
+    >>> names("women's health clinic"), names("gender clinic visitor"), names("susp veh"), names("f/u")
+    (['reproductive_health'], ['gender_affirming_care'], ['vague'], ['vague'])
     """
     return int(classify_texts([text])[0])
 
