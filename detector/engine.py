@@ -146,7 +146,7 @@ class Detector:
         # category can be picked for anything), not at all by filler
         covered = np.where(has_case | hotlist, 1.0, np.where(~unexplained, 0.5, 0.0))
         return {"reason_bits": bits, "has_case": has_case, "vague": unexplained, "covered": covered,
-                "hotlist_search": hotlist_search}
+                "hotlist_search": hotlist_search, "test_reason": (bits & BIT["test_training"]) != 0}
 
     def _agency_columns(self, batch: pd.DataFrame, agency: Keys, bits: Keys, scene: np.ndarray) -> dict[str, object]:
         """Who searched and for whom, against the policy: worked out per distinct combination of
@@ -228,7 +228,7 @@ class Detector:
         plate opened the run, so that the whole sweep is one episode.
         """
         links = self.reference.links
-        uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["located"], c["covered"], c["has_case"],
+        uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["located"], c["covered"], c["test_reason"], c["has_case"],
                                 c["log_net"], c["far"], c["linked"], links)
         anchor = uf[USER_FEATURES.index("sweep_anchor")].astype(np.int64)
         swept = np.flatnonzero(anchor >= 0)

@@ -35,7 +35,7 @@ USER_FEATURES = (
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
-    "up_offshift",
+    "up_offshift", "circle_tied",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
                    "plate_users_before")
@@ -94,23 +94,31 @@ def _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window):  # pra
 
 
 @njit(cache=True, nogil=True)
-def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
+def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
     """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight,
-    and the most unexplained lookups of one of them (``k_rep``)."""
+    the most unexplained lookups of one of them (``k_rep``), and whether a case or hotlist tied one
+    of those lookups (``k_tied``)."""
     s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
     total = k_weight[s] if s >= 0 else 0.0
     most = k_rep[s] if s >= 0 else 0.0
+    tied = s >= 0 and _tied(k_tied[s], ti, window)
     for j in range(link_start[r], link_start[r + 1]):
         s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
         if s >= 0:
             total += k_weight[s]
             most = max(most, k_rep[s])
-    return total, most
+            tied = tied or _tied(k_tied[s], ti, window)
+    return total, most, tied
+
+
+@njit(cache=True, inline="always")
+def _tied(tied_at, ti, window):  # pragma: no cover - compiled
+    return tied_at >= 0 and ti - tied_at <= window
 
 
 @njit(cache=True, nogil=True)
 def user_kernel(  # pragma: no cover - compiled
-    t, user, agency, plate, site, located, explained, has_case, log_net, far, linked, out,
+    t, user, agency, plate, site, located, explained, probing, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix, u_case_practice,
     a_daily, a_n, a_located, a_searches, a_case_practice,
@@ -118,7 +126,7 @@ def user_kernel(  # pragma: no cover - compiled
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
     as_slots, as_size, as_count,
     ap_slots, ap_size, ap_first, ap_last,
-    k_slots, k_size, k_last, k_first, k_weight, k_rep, row_last, row_users, link_start, link_near, back_start, back_near,
+    k_slots, k_size, k_last, k_first, k_weight, k_rep, k_tied, row_last, row_users, link_start, link_near, back_start, back_near,
     burst_tau, daily_alpha, far_tau, sweep_window, forget, offshift_share, offshift_history,
 ):
     # what hangs on one pair of keys alone first, in a loop of its own: the (user, plate) features,
@@ -225,8 +233,9 @@ def user_kernel(  # pragma: no cover - compiled
         a_case_practice[a] = _running_share(a_case_practice[a], gave, a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES)
         burst = _decay(u_last[u], ti, burst_tau)
         u_burst[u] = u_burst[u] * burst + 1.0
-        # fishing is unexplained lookups of plates; a storm of area searches answers an incident
-        fishing = 1.0 - explained[i] if plate[i] >= 0 else 0.0
+        # fishing is unexplained lookups of plates (a "test" of the system on one plate after another
+        # among them); a storm of area searches answers an incident
+        fishing = (1.0 if probing[i] else 1.0 - explained[i]) if plate[i] >= 0 else 0.0
         u_burst_nc[u] = u_burst_nc[u] * burst + fishing
         u_day_fish[u] += fishing
         out[7, i] = u_day_fish[u]
@@ -307,6 +316,7 @@ def user_kernel(  # pragma: no cover - compiled
             if explained[i] >= 1.0:
                 # a case number or hotlist hit on the plate explains its other lookups in the window
                 k_rep[s] = -1.0e9
+                k_tied[s] = ti
             k_last[s] = ti
             if row_last[r] < 0 or ti - row_last[r] > sweep_window:  # every earlier lookup is out of the window
                 row_users[r] = 0
@@ -314,6 +324,7 @@ def user_kernel(  # pragma: no cover - compiled
             row_last[r] = ti
             own = k_weight[s]
             own_rep = k_rep[s]
+            own_tied = _tied(k_tied[s], ti, sweep_window)
             anchor, opened = r, k_first[s]
             recent = 0
             # the plates of its circle, then those whose circle holds it without its holding theirs
@@ -327,17 +338,19 @@ def user_kernel(  # pragma: no cover - compiled
                         if side == 0:
                             own += k_weight[s2]
                             own_rep = max(own_rep, k_rep[s2])
+                            own_tied = own_tied or _tied(k_tied[s2], ti, sweep_window)
                         link_near_buf[recent] = q
                         recent += 1
                         if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
                             anchor, opened = q, k_first[s2]
-            best, best_rep, centre = own, own_rep, r
+            best, best_rep, best_tied, centre = own, own_rep, own_tied, r
             # the circle may be centred on a plate looked up before (the target, then its links)
             for j in range(recent):
                 q = link_near_buf[j]
-                other, other_rep = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, row_last, row_users, link_start, link_near, sweep_window)
+                other, other_rep, other_tied = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, row_last, row_users,
+                                                              link_start, link_near, sweep_window)
                 if other > best:
-                    best, best_rep, centre = other, other_rep, q
+                    best, best_rep, best_tied, centre = other, other_rep, other_tied, q
             out[18, i] = best
             out[24, i] = u_linked[u]
             # the plates of that circle the user's recent linked lookups would meet by chance, were they
@@ -345,6 +358,8 @@ def user_kernel(  # pragma: no cover - compiled
             out[25, i] = u_linked[u] * (link_start[centre + 1] - link_start[centre] + 1) / (link_start.shape[0] - 1)
             out[19, i] = anchor
             out[20, i] = max(best_rep, 0.0)  # none where a case or hotlist tie explains the repeated plate
+            # a case number (or hotlist hit) on a lookup of the circle within the window: the others may be its investigation
+            out[32, i] = 1.0 if best_tied else 0.0
     return p_size, s_size, as_size, ap_size, k_size
 
 
@@ -553,7 +568,10 @@ class UserSide(_Forgetting):
         # keyed by agency and person: when the agency first looked the person up
         self.agency_person = Table(AGENCY_PERSON, keyed=True)
         # keyed by user and the searched plate's row in the reference's links
-        self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0), "rep": (np.float64, 0.0)}, keyed=True)
+        # ("tied": when a case number or hotlist hit last tied a lookup of the plate; a row restored
+        # from a checkpoint without it is untied until its next such lookup)
+        self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0), "rep": (np.float64, 0.0),
+                             "tied": (np.int64, -1)}, keyed=True)
         # per row: when any of these users last looked the plate up, and which (a bit per user
         # modulo 64); they spare most lookups in ``linked``
         self.row_last = np.zeros(0, dtype=np.int64)
@@ -563,12 +581,14 @@ class UserSide(_Forgetting):
         self.links_digest = np.zeros(0, dtype=np.uint64)
 
     def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, located: np.ndarray, explained: np.ndarray,
-            has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray, links: Links) -> np.ndarray:
+            probing: np.ndarray, has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray,
+            links: Links) -> np.ndarray:
         """Features for one batch in time order, one row per feature (``USER_FEATURES``); updates the state.
 
         ``person`` and ``site`` are empty where a search has none; ``located`` marks the searches
-        that name a place; ``linked`` is each search's row in ``links`` (-1 where the plate is
-        linked to nothing).
+        that name a place; ``probing`` those whose reason is a test, which explains a lookup of a test
+        plate but not one plate after another (``fishing``); ``linked`` is each search's row in
+        ``links`` (-1 where the plate is linked to nothing).
         """
         n = len(t)
         u = self.users.encode(user)
@@ -596,14 +616,14 @@ class UserSide(_Forgetting):
         out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
         self.pair.size, self.site.size, self.agency_site.size, self.agency_person.size, self.linked.size = user_kernel(
-            t, u, a, p, s, located, explained, has_case, log_net, far, linked, out,
+            t, u, a, p, s, located, explained, probing, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["off"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
             self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"], self.agency_person.data["last"],
-            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], self.row_last, self.row_users,
+            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], K["tied"], self.row_last, self.row_users,
             links.start, links.near, links.back_start, links.back_near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window, self.forget_ns,
             float(self.offshift_share), float(self.offshift_history),

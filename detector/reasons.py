@@ -124,7 +124,7 @@ VAGUE_WORDS = frozenset(
     case locate locating follow followup follow-up up info information intel other search searching lookup look
     n/a na none unknown misc general check ongoing per request assist police patrol daytime for best result
     criminal crime activity suspicious vehicle veh person of interest poi agency outside allied
-    request requested suspect suspects sus susp id vehicle of interest f/u fu""".split()
+    request requested suspect suspects sus susp id vehicle of interest f/u fu chk random""".split()
 )
 _CASE_ONLY = re.compile(r"^#?[a-z]{0,4}-?\d[\da-z-]{3,}$", re.IGNORECASE)
 _REDACTED = r"^[\s*#xX█-]*$|^\[?redacted\]?$"
@@ -188,8 +188,8 @@ def classify(text: str) -> int:
     (['personal_purpose'], ['crime', 'crime_scene'])
     >>> names("ice"), names("removal operation"), names("black ice collision"), names("snow removal")
     (['immigration'], ['immigration'], ['crime', 'crime_scene'], [])
-    >>> names("women's health clinic"), names("gender clinic visitor"), names("susp veh"), names("f/u")
-    (['reproductive_health'], ['gender_affirming_care'], ['vague'], ['vague'])
+    >>> names("women's health clinic"), names("gender clinic visitor"), names("susp veh"), names("f/u"), names("random chk")
+    (['reproductive_health'], ['gender_affirming_care'], ['vague'], ['vague'], ['vague'])
     """
     return int(classify_texts([text])[0])
 

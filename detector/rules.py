@@ -80,6 +80,7 @@ class RuleParams:
     swarm_listed: float = 0.2  # share of the plate's recent searches that were hotlist searches from which it is listed
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
     nationwide_networks: float = 100.0  # networks searched that count as nationwide
+    outside_regional: float = 0.5  # how far an outside agency's search of 2 to nationwide_networks networks shares in the state's data
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
     far_min: float = 4.5  # unexplained far-reaching searches of unregistered plates within hours
     far_full: float = 8.0
@@ -96,6 +97,7 @@ class RuleParams:
     fixations_habit: float = 2.5  # ... and from which it is their habit
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
     case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
+    case_tie: float = 0.5  # what repeated lookups of a person, or a sweep of a circle, weigh where a case number tied one of them
     scene_weight: float = 0.5  # what a purpose finding weighs beside a crime with a victim or a scene, without a case number
 
 
@@ -219,7 +221,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     practice = case_practice(f, p)
     caseless = _caseless_weight(p, _repeat_told(f, practice, p))
     # a case number on any lookup of this person ties the others to an investigation in part
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, 0.5, 1.0) * person_discount
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, p.case_tie, 1.0) * person_discount
 
     # own or same-surname plates: strong when the surname is rare, or when the user keeps coming
     # back to that family on other days with nothing explaining it (an officer's own household
@@ -241,8 +243,10 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # that (none tied to a case), which chance does not do
     waived = _ramp(f["circle_repeat"], p.sweep_repeat_min, p.sweep_repeat_full)
     sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5) * np.maximum(_sweep_surprise(f, p), waived)
-    # the circle's plates are already weighted by how far their lookups were explained
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * (1.0 - investigated)
+    # the circle's plates are already weighted by how far their lookups were explained; a case number on
+    # a lookup of one of them ties the others to an investigation in part (a suspect and their associates)
+    tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0)
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated)
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far
     # as chance does not explain them; each day weighted by how little explained it, as a sweep
@@ -296,7 +300,13 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     listed = _ramp(f["plate_hotlist"], p.swarm_listed / 2, p.swarm_listed)
     S[:, SIGNAL_INDEX["subject_swarm"]] = swarm * (f["plate_cover"] < p.swarm_cover) * (1.0 - listed) * discount
 
-    S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"]
+    # an agency outside the rules shares in the state's data as far as its search reached past its
+    # own cameras: not at all on its own network (1 network, as the event spec counts), in part on
+    # a regional one (its neighbours, which may or may not be the state's), fully at nationwide reach
+    # or where the reach is not given
+    net = f["networks"]
+    reached = np.where(net == 1, 0.0, np.where((net > 1) & (net < p.nationwide_networks), p.outside_regional, 1.0))
+    S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"] * reached
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
     scene = 1.0 - (1.0 - p.scene_weight) * f["scene_hint"]
     S[:, SIGNAL_INDEX["forbidden_purpose"]] = f["forbidden_purpose"] * scene

@@ -232,6 +232,19 @@ def test_volume_burst_weighs_half_where_nobody_gives_case_numbers():
     assert strength(run(history(10) + burst), "volume_burst")[-1] == pytest.approx(1.0)
 
 
+def test_a_test_of_the_system_on_one_plate_after_another_is_fishing():
+    """"Test" explains a user's lookups of a test plate (no repeat), not eighty plates in forty minutes."""
+    history = [{"ts": t, "plate": f"H{i}", "case_number": "C-1" if i % 2 else ""} for i, t in enumerate(days(20, step="1D"))]
+    start = "2025-10-25T10:00:00Z"
+    fishing = [{"ts": t, "plate": f"B{i}", "reason": "test"} for i, t in enumerate(days(80, start=start, step="30s"))]
+    assert strength(run(history + fishing), "volume_burst")[-1] > 0.9
+    # a specific reason would explain them in part: the same run under "stolen vehicle" is no burst
+    specific = [dict(row, reason="stolen vehicle") for row in fishing]
+    assert strength(run(history + specific), "volume_burst").max() == 0
+    test_plate = [{"ts": t, "plate": "TEST1", "reason": "Camera Test"} for t in days(15)]
+    assert strength(run(test_plate), "repeat_plate").max() < 0.5
+
+
 def test_informal_sharing_fires_on_run_of_nationwide_unknown_plates():
     run_rows = [{"ts": t, "plate": f"TX{i}", "plate_state": "TX", "networks_searched": 1500}
                 for i, t in enumerate(days(20, step="5min"))]
@@ -309,6 +322,18 @@ def test_out_of_state_and_federal_access_break_california_sharing_rule():
     assert strength(res, "outside_sharing").tolist() == [1.0, 1.0, 0.0]
     generic = run([{"agency": "Dallas PD", "agency_state": ""}], policy="generic")
     assert strength(generic, "outside_sharing")[0] == 0
+
+
+def test_an_outside_agency_shares_in_the_states_data_as_far_as_its_search_reached():
+    """Its own cameras (1 network) are no sharing; a regional reach is in part; a nationwide one,
+    or one the log does not give, in full."""
+    reach = ["1", "30", "600", ""]
+    res = run([{"agency": "Dallas PD", "agency_state": "TX", "networks_searched": n} for n in reach])
+    assert strength(res, "outside_sharing").tolist() == [0.0, 0.5, 1.0, 1.0]
+    federal = run([{"agency": "HSI", "agency_state": "", "networks_searched": n} for n in reach])
+    assert strength(federal, "outside_sharing").tolist() == [0.0, 0.5, 1.0, 1.0]
+    # a California agency's searches break nothing whatever their reach
+    assert strength(run([{"networks_searched": n} for n in reach]), "outside_sharing").max() == 0
 
 
 def test_forbidden_purpose_and_protected_reason():
@@ -399,6 +424,20 @@ def test_a_sweep_completed_by_a_specific_reason_is_not_discounted_twice():
     assert strength(res, "household_sweep")[-1] == pytest.approx(1.0)
     rows[3]["case_number"] = "2025-11"  # a case number on the search itself still explains it
     assert strength(run(rows), "household_sweep")[-1] < 0.5
+
+
+def test_a_sweep_of_a_circle_one_of_whose_lookups_a_case_number_tied_weighs_half():
+    """A suspect's plate under a case number, then their family's and associate's without one:
+    the investigation of that case, in part; the same lookups with no case anywhere, a sweep."""
+    plates = ["EX1", "KID1", "KID2", "ASSOC1"]
+    rows = [{"ts": t, "plate": p, "reason": "inv"} for t, p in zip(days(4, step="1h"), plates)]
+    assert strength(run(rows), "household_sweep")[-1] == pytest.approx(1.0)
+    rows[0]["case_number"] = "2025-11"
+    tied = run(rows)
+    assert strength(tied, "household_sweep")[-1] == pytest.approx(0.5)
+    # ... within the sweep window only: the same case eleven days before ties nothing
+    rows[0]["ts"] = "2025-09-20T10:00:00Z"
+    assert strength(run(rows), "household_sweep")[-1] == pytest.approx(1.0)
 
 
 def test_subject_swarm_counts_the_users_of_the_last_days_undecayed():
