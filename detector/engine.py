@@ -107,7 +107,7 @@ class Detector:
         c["plate"] = batch["plate"].array if plate is typed else plate.strings()
         c["t"] = ts_ns(batch["ts"])
         c["user_key"] = user.strings()
-        bits = classify_column(batch["reason"], batch["offense_type"])
+        bits = classify_column(batch["reason"], batch["offense_type"], batch["case_number"])
         c.update(self._reason_columns(batch, bits))
         # a keyword beside a crime and a case number names a victim or a scene, not the purpose
         # ("hate crime - mosque vandalism", "immigration consultant fraud")
@@ -155,14 +155,15 @@ class Detector:
         combos = Keys.of(batch["agency_state"]).pairs(agency).pairs(Keys.of(batch["on_behalf_of"])).pairs(bits)
         states, kinds, ob_states, ob_kinds, masks = [], [], [], [], []
         for ((stated, name), ob), mask in combos.values:
-            state = stated or ref.agency_state.get(name, "")
-            ob_state = ref.agency_state.get(ob, "")
+            known_state, kind = ref.agency_of(name)
+            state = stated or known_state
+            ob_state, ob_kind = ref.agency_of(ob)
             if ob and not ob_state and FEDERAL_NAME.search(ob):
                 ob_state = "US"
             states.append(state)
-            kinds.append("federal" if state == "US" else ref.agency_kind.get(name, ""))
+            kinds.append("federal" if state == "US" else kind)
             ob_states.append(ob_state)
-            ob_kinds.append("federal" if ob_state == "US" else ref.agency_kind.get(ob, ""))
+            ob_kinds.append("federal" if ob_state == "US" else ob_kind)
             masks.append(mask)
         found = pol.check(pd.Series(states, dtype=str), pd.Series(kinds, dtype=str), pd.Series(ob_states, dtype=str),
                           pd.Series(ob_kinds, dtype=str), np.array(masks, dtype=np.int64))

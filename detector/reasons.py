@@ -66,9 +66,12 @@ class Keyword:
 _SCENE_CRIMES = (r"arson|theft|stolen|burglar|robbery|vandal|assault|hate crime|shooting|homicide|hit and run|collision|"
                  r"carjack|kidnap|shoplift|larceny|stabbing|domestic|\bdv\b|stalking|harass|restraining order|protective order")
 
+# immigration agencies' acronyms, case-sensitive: "police" or "notice" never match
+_IMMIGRATION_AGENCY = Keyword(r"\b(ICE|HSI|ERO|CBP|USCIS|ICE\s*\+\s*ERO)\b", ignore_case=False)
+
 PATTERNS: dict[str, list[Keyword]] = {
     "immigration": [
-        Keyword(r"\b(ICE|HSI|ERO|CBP|USCIS|ICE\s*\+\s*ERO)\b", ignore_case=False),  # acronyms: case-sensitive
+        _IMMIGRATION_AGENCY,
         Keyword(r"deport|undocumented|border patrol|\b287\s*\(?g\)?|visa overstay|homeland security|"
                 r"\b(illegal|criminal|removable|deportable) aliens?\b|\balien (smuggling|registration|removal)|"
                 r"\bremoval (order|operation|proceeding|case)s?\b|\bremovable\b|"
@@ -206,11 +209,18 @@ def _masks(texts: list[str]) -> np.ndarray:
     return masks
 
 
-def classify_column(reason: pd.Series, offense_type: pd.Series | None = None) -> np.ndarray:
+def classify_column(reason: pd.Series, offense_type: pd.Series | None = None,
+                    case_number: pd.Series | None = None) -> np.ndarray:
     """Bitmask per search of ``reason`` (and ``offense_type``), classifying each distinct text once.
 
     An offence type adds what it names; being empty or vague says nothing about the reason.
     A crime scene it names is not beside the reason's words, and is not added (see ``crime_scene``).
+    A case number in an immigration agency's numbering ("HSI-SF-26-0482") adds ``immigration``:
+    an officer running lookups for such a case writes "inv" beside it.
+
+    >>> series = lambda *v: pd.Series(v, dtype="str")
+    >>> [names_of(m) for m in classify_column(series("inv", "inv"), None, series("HSI-SF-26-0482", "2025-0042"))]
+    [['immigration', 'vague'], ['vague']]
     """
     codes, uniques = pd.factorize(reason, sort=False)
     masks = _masks(uniques.tolist())
@@ -222,6 +232,10 @@ def classify_column(reason: pd.Series, offense_type: pd.Series | None = None) ->
         if len(ocodes):
             extra = omask[ocodes]
             out = np.where(extra & ~BIT["case_number_only"] != 0, (out & ~(BIT["missing"] | BIT["vague"])) | extra, out)
+    if case_number is not None and len(case_number):
+        ccodes, cuniques = pd.factorize(case_number, sort=False)
+        named = _IMMIGRATION_AGENCY.found(pa.array(cuniques.tolist(), type=pa.large_string()))
+        out = out | np.where(named[ccodes], BIT["immigration"], 0)
     return out
 
 

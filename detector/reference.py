@@ -7,6 +7,7 @@ prepared once as dictionaries and arrays so the per-search path stays vectorised
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -20,6 +21,7 @@ from detector.partial import PlateRegister
 from detector.schema import REFERENCE_FILES, SITE_CATEGORIES, normalize_plates
 from detector.state import Keys, Vocab
 from detector.validate import InputError
+from streams.vendor.agencies import agency_state as state_in_name
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
@@ -74,6 +76,22 @@ def _gather(values: np.ndarray, at: np.ndarray, fill: object) -> np.ndarray:
     ok = at >= 0
     out[ok] = np.asarray(values)[at[ok]]
     return out
+
+
+# A log's own spelling of an agency ("Boise PD", "Harris Co. SO (TX)") against agencies.csv's
+# ("Boise Police Department"): words it abbreviates
+_ABBREVIATIONS = {"pd": "police department", "so": "sheriffs office", "sd": "sheriffs department", "co": "county",
+                  "cnty": "county", "dept": "department", "univ": "university", "dps": "department of public safety"}
+
+
+def _normal_agency(name: str) -> str:
+    """An agency's name in lower case without punctuation or a parenthesis, its abbreviations spelled out.
+
+    >>> _normal_agency("Harris Co. SO (TX)"), _normal_agency("Harris County Sheriff's Office")
+    ('harris county sheriffs office', 'harris county sheriffs office')
+    """
+    words = re.sub(r"[^a-z0-9 ]", "", re.sub(r"\([^)]*\)", " ", name.lower()).replace("&", " and ").replace("-", " ")).split()
+    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _mapping(keys: pd.Series, values: pd.Series) -> dict:
@@ -136,6 +154,20 @@ class Reference:
         self.site_category = self.sites["category"].to_numpy(dtype=str) if len(self.sites) else np.array([], dtype=str)
         self.site_radius = self.sites["radius_m"].to_numpy(dtype=np.float64) if len(self.sites) else np.zeros(0)
         self._index_plates()
+
+    @cached_property
+    def _agency_by_normal(self) -> dict[str, str]:
+        return {_normal_agency(name): name for name in self.agency_state}
+
+    def agency_of(self, name: str) -> tuple[str, str]:
+        """(state, kind) of an agency named as a log names it: by ``agencies.csv``'s name, else its
+        spelling there with abbreviations spelled out ("Boise PD"), else a state the name carries
+        as vendors print it ("Harris Co. SO (TX)", "[Federal] ..."); empty where none tells."""
+        known = name if name in self.agency_state else self._agency_by_normal.get(_normal_agency(name)) if name else None
+        if known is not None:
+            return self.agency_state[known], self.agency_kind.get(known, "")
+        state = state_in_name(name) if name else ""
+        return state, "federal" if state == "US" else ""
 
     def _index_plates(self) -> None:
         """The per-plate facts as arrays under one compiled plate index (see ``plate_facts``).

@@ -355,6 +355,15 @@ def test_a_protected_word_beside_a_crime_scene_counts_half_without_a_case_number
     assert strength(picked, "forbidden_purpose")[0] == 1.0
 
 
+def test_declared_sharing_with_an_agency_named_as_the_log_spells_it():
+    """agencies.csv says "Dallas Police Department"; an officer writes "Dallas PD", or a state in brackets."""
+    ref = Reference(agencies=pd.DataFrame({"agency": ["Town PD", "Dallas Police Department", "Harris County Sheriff's Office"],
+                                           "state": ["CA", "TX", "TX"], "kind": ["local", "local", "sheriff"]}))
+    named = ["Dallas PD", "Harris Co. SO", "Boise PD (ID)", "Reno NV PD", "Town PD", "Dallas"]
+    res = run([{"on_behalf_of": ob} for ob in named], reference=ref)
+    assert strength(res, "declared_sharing").tolist() == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+
+
 def test_declared_sharing_on_behalf_of_federal_agency():
     res = run([{"on_behalf_of": "HSI"}, {"on_behalf_of": "City PD"}])
     assert strength(res, "declared_sharing").tolist() == [1.0, 0.0]
