@@ -81,6 +81,7 @@ class RuleParams:
     swarm_cover: float = 0.3  # share of those searches with a case number or hotlist tie above which it is explained
     nationwide_networks: float = 100.0  # networks searched that count as nationwide
     outside_regional: float = 0.5  # how far an outside agency's search of 2 to nationwide_networks networks shares in the state's data
+    outside_full_networks: float = 500.0  # ... and the reach from which it does in full: a whole state's (449 for a statewide search in a real sample)
     nationwide_ratio: float = 10.0  # ... and this many times the user's usual reach
     far_min: float = 4.5  # unexplained far-reaching searches of unregistered plates within hours
     far_full: float = 8.0
@@ -302,10 +303,11 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
 
     # an agency outside the rules shares in the state's data as far as its search reached past its
     # own cameras: not at all on its own network (1 network, as the event spec counts), in part on
-    # a regional one (its neighbours, which may or may not be the state's), fully at nationwide reach
-    # or where the reach is not given
+    # a regional one (its neighbours, which may or may not be the state's), rising to full from the
+    # nationwide threshold to a whole state's reach; fully where the reach is not given
     net = f["networks"]
-    reached = np.where(net == 1, 0.0, np.where((net > 1) & (net < p.nationwide_networks), p.outside_regional, 1.0))
+    wider = p.outside_regional + (1.0 - p.outside_regional) * _ramp(net, p.nationwide_networks, p.outside_full_networks)
+    reached = np.where(net == 1, 0.0, np.where(net > 1, wider, 1.0))
     S[:, SIGNAL_INDEX["outside_sharing"]] = f["outside_sharing"] * reached
     S[:, SIGNAL_INDEX["declared_sharing"]] = f["declared_sharing"]
     scene = 1.0 - (1.0 - p.scene_weight) * f["scene_hint"]

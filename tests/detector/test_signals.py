@@ -327,11 +327,11 @@ def test_out_of_state_and_federal_access_break_california_sharing_rule():
 def test_an_outside_agency_shares_in_the_states_data_as_far_as_its_search_reached():
     """Its own cameras (1 network) are no sharing; a regional reach is in part; a nationwide one,
     or one the log does not give, in full."""
-    reach = ["1", "30", "600", ""]
+    reach = ["1", "30", "300", "600", ""]
     res = run([{"agency": "Dallas PD", "agency_state": "TX", "networks_searched": n} for n in reach])
-    assert strength(res, "outside_sharing").tolist() == [0.0, 0.5, 1.0, 1.0]
+    assert strength(res, "outside_sharing").tolist() == [0.0, 0.5, 0.75, 1.0, 1.0]
     federal = run([{"agency": "HSI", "agency_state": "", "networks_searched": n} for n in reach])
-    assert strength(federal, "outside_sharing").tolist() == [0.0, 0.5, 1.0, 1.0]
+    assert strength(federal, "outside_sharing").tolist() == [0.0, 0.5, 0.75, 1.0, 1.0]
     # a California agency's searches break nothing whatever their reach
     assert strength(run([{"networks_searched": n} for n in reach]), "outside_sharing").max() == 0
 
