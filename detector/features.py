@@ -310,8 +310,8 @@ def user_kernel(  # pragma: no cover - compiled
                 k_first[s] = ti
                 k_weight[s] = w
                 k_rep[s] = w
-            else:  # the plate weighs as its best explained lookup in the window: one naming the offence ties the rest
-                k_weight[s] = min(k_weight[s], w)
+            else:
+                k_weight[s] = max(k_weight[s], w)
                 k_rep[s] += w
             if explained[i] >= 1.0:
                 # a case number or hotlist hit on the plate explains its other lookups in the window

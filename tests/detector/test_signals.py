@@ -449,16 +449,6 @@ def test_a_sweep_of_a_circle_one_of_whose_lookups_a_case_number_tied_weighs_half
     assert strength(run(rows), "household_sweep")[-1] == pytest.approx(1.0)
 
 
-def test_a_plate_of_a_circle_weighs_by_its_best_explained_lookup():
-    """A detective names the offence on one lookup of a plate and writes "inv" on the next: the
-    plate is that offence's, half explained, not a plate looked up for nothing."""
-    rows = [{"ts": t, "plate": p, "reason": r} for t, (p, r) in zip(days(5, step="1h"), [
-        ("EX1", "inv"), ("KID1", "armed robbery"), ("KID1", "inv"), ("KID2", "armed robbery"), ("KID2", "inv")])]
-    ctx = Detector(REF, load_policy("california")).features(make_batch(rows))
-    assert ctx["circle_plates"].iloc[-1] == pytest.approx(2.0)
-    assert strength(run(rows), "household_sweep")[-1] == 0
-
-
 def test_subject_swarm_counts_the_users_of_the_last_days_undecayed():
     agencies = ["Town PD", "City PD"]
     # ten users within three days: the decayed count reaches under seven, the four-day count ten
