@@ -99,6 +99,7 @@ class RuleParams:
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
     case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
     case_tie: float = 0.5  # what repeated lookups of a person, or a sweep of a circle, weigh where a case number tied one of them
+    case_tie_share: float = 0.5  # share of the account's case practice a person's lookups need to be tied so; from half of it, in part
     scene_weight: float = 0.5  # what a purpose finding weighs beside a crime with a victim or a scene, without a case number
 
 
@@ -221,8 +222,11 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     repeat = _ramp(count, p.repeat_min - 1, p.repeat_full) * _ramp(f["up_days"], p.repeat_min_days - 1, p.repeat_full_days)
     practice = case_practice(f, p)
     caseless = _caseless_weight(p, _repeat_told(f, practice, p))
-    # a case number on any lookup of this person ties the others to an investigation in part
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * np.where(f["up_case"] > 0, p.case_tie, 1.0) * person_discount
+    # a case number on any lookup of this person ties the others to an investigation in part, unless
+    # the account gives them far more often than on this person's lookups (the rest are its own)
+    below = _ramp(case_share / np.maximum(practice, 1e-9), p.case_tie_share / 2, p.case_tie_share)
+    tie = np.where(f["up_case"] > 0, 1.0 - (1.0 - p.case_tie) * below, 1.0)
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * tie * person_discount
 
     # own or same-surname plates: strong when the surname is rare, or when the user keeps coming
     # back to that family on other days with nothing explaining it (an officer's own household

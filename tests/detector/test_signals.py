@@ -30,6 +30,23 @@ def test_repeat_plate_fires_without_case_numbers_and_not_under_one_case():
     assert strength(detective, "repeat_plate").max() == 0
 
 
+def test_a_case_number_now_and_then_ties_a_repeat_only_as_far_as_the_account_gives_them():
+    """An account that gives case numbers on four searches in five, and on one of fifteen lookups
+    of this plate: the other fourteen are its own business, not the case's. Where it gives them
+    on one search in ten, that one case number ties the lookups as before."""
+    def account(every: int) -> list[dict]:
+        work = [{"ts": t, "plate": f"W{i}", "reason": "inv", "case_number": "" if i % every == 0 else f"C-{i}"}
+                for i, t in enumerate(days(100, start="2025-09-01T10:00:00Z", step="5h"))]
+        lookups = [{"ts": t, "plate": "EX1", "reason": "inv", "case_number": "C-7" if i == 3 else ""}
+                   for i, t in enumerate(days(15))]
+        return work + lookups
+
+    diligent = strength(run(account(5)), "repeat_plate")[-1]   # case numbers on 80% of its work
+    sparing = strength(run(account(1)), "repeat_plate")[-1]    # and on none: the one on EX1 ties it
+    assert diligent > 0.8
+    assert sparing == pytest.approx(0.5 * diligent)
+
+
 @pytest.mark.parametrize("junk", ["N/A", "none", "0000", "1234"])
 def test_a_case_number_field_naming_no_case_explains_nothing(junk):
     filled = run([{"ts": t, "plate": "EX1", "reason": "inv", "case_number": junk} for t in days(15)])
