@@ -157,7 +157,7 @@ class Detector:
         for ((stated, name), ob), mask in combos.values:
             known_state, kind = ref.agency_of(name)
             state = stated or known_state
-            ob_state, ob_kind = ref.agency_of(ob)
+            ob_state, ob_kind = ref.agency_of(ob, read_state=True)
             if ob and not ob_state and FEDERAL_NAME.search(ob):
                 ob_state = "US"
             states.append(state)

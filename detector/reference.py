@@ -159,14 +159,15 @@ class Reference:
     def _agency_by_normal(self) -> dict[str, str]:
         return {_normal_agency(name): name for name in self.agency_state}
 
-    def agency_of(self, name: str) -> tuple[str, str]:
+    def agency_of(self, name: str, read_state: bool = False) -> tuple[str, str]:
         """(state, kind) of an agency named as a log names it: by ``agencies.csv``'s name, else its
-        spelling there with abbreviations spelled out ("Boise PD"), else a state the name carries
-        as vendors print it ("Harris Co. SO (TX)", "[Federal] ..."); empty where none tells."""
+        spelling there with abbreviations spelled out ("Boise PD"), else, with ``read_state``, a
+        state the name carries as vendors print it ("Harris Co. SO (TX)", "[Federal] ..."); empty
+        where none tells. Only for a name an officer typed: "LA PD" would read as Louisiana."""
         known = name if name in self.agency_state else self._agency_by_normal.get(_normal_agency(name)) if name else None
         if known is not None:
             return self.agency_state[known], self.agency_kind.get(known, "")
-        state = state_in_name(name) if name else ""
+        state = state_in_name(name) if name and read_state else ""
         return state, "federal" if state == "US" else ""
 
     def _index_plates(self) -> None:

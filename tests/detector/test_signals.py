@@ -379,6 +379,8 @@ def test_declared_sharing_with_an_agency_named_as_the_log_spells_it():
     named = ["Dallas PD", "Harris Co. SO", "Boise PD (ID)", "Reno NV PD", "Town PD", "Dallas"]
     res = run([{"on_behalf_of": ob} for ob in named], reference=ref)
     assert strength(res, "declared_sharing").tolist() == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    # the searching agency's own name is not read for a state: "LA PD" is no Louisiana agency
+    assert strength(run([{"agency": "LA PD", "agency_state": ""}], reference=ref), "outside_sharing")[0] == 0
 
 
 def test_declared_sharing_on_behalf_of_federal_agency():
