@@ -11,7 +11,6 @@ few distinct values, and the rows follow by ``take``.
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -30,8 +29,6 @@ from detector.state import Keys
 from detector.suppress import Suppressions
 
 UNKNOWN_USER = "<redacted>"
-# An on-behalf-of name that declares a federal agency the reference does not list.
-FEDERAL_NAME = re.compile(r"\[Federal\]|ICE|HSI|Homeland|Immigration|FBI|DEA|CBP")
 UNEXPLAINED = BIT["vague"] | BIT["missing"]
 PROTECTED_BITS = sum(BIT[cat] for cat in PROTECTED)
 
@@ -158,8 +155,6 @@ class Detector:
             known_state, kind = ref.agency_of(name)
             state = stated or known_state
             ob_state, ob_kind = ref.agency_of(ob, read_state=True)
-            if ob and not ob_state and FEDERAL_NAME.search(ob):
-                ob_state = "US"
             states.append(state)
             kinds.append("federal" if state == "US" else kind)
             ob_states.append(ob_state)

@@ -78,6 +78,8 @@ def _gather(values: np.ndarray, at: np.ndarray, fill: object) -> np.ndarray:
     return out
 
 
+# An on-behalf-of name that declares a federal agency the reference does not list.
+FEDERAL_NAME = re.compile(r"\[Federal\]|ICE|HSI|Homeland|Immigration|FBI|DEA|CBP")
 # A log's own spelling of an agency ("Boise PD", "Harris Co. SO (TX)") against agencies.csv's
 # ("Boise Police Department"): words it abbreviates
 _ABBREVIATIONS = {"pd": "police department", "so": "sheriffs office", "sd": "sheriffs department", "co": "county",
@@ -161,14 +163,17 @@ class Reference:
 
     def agency_of(self, name: str, read_state: bool = False) -> tuple[str, str]:
         """(state, kind) of an agency named as a log names it: by ``agencies.csv``'s name, else its
-        spelling there with abbreviations spelled out ("Boise PD"), else, with ``read_state``, a
-        state the name carries as vendors print it ("Harris Co. SO (TX)", "[Federal] ..."); empty
-        where none tells. Only for a name an officer typed: "LA PD" would read as Louisiana."""
-        known = name if name in self.agency_state else self._agency_by_normal.get(_normal_agency(name)) if name else None
-        if known is not None:
-            return self.agency_state[known], self.agency_kind.get(known, "")
-        state = state_in_name(name) if name and read_state else ""
-        return state, "federal" if state == "US" else ""
+        spelling there with abbreviations spelled out ("Boise PD"); else, with ``read_state``, a
+        state the name carries as vendors print it ("Harris Co. SO (TX)", "[Federal] ...") or
+        ``US`` for a federal agency's name (``FEDERAL_NAME``); empty where none tells. Only for a
+        name an officer typed: "LA PD" would read as Louisiana."""
+        if not name:
+            return "", ""
+        known = name if name in self.agency_state else self._agency_by_normal.get(_normal_agency(name))
+        state, kind = (self.agency_state[known], self.agency_kind.get(known, "")) if known is not None else ("", "")
+        if read_state and not state:
+            state = state_in_name(name) or ("US" if FEDERAL_NAME.search(name) else "")
+        return state, kind
 
     def _index_plates(self) -> None:
         """The per-plate facts as arrays under one compiled plate index (see ``plate_facts``).
