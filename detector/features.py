@@ -35,12 +35,13 @@ USER_FEATURES = (
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
-    "up_offshift", "circle_tied",
+    "up_offshift", "circle_tied", "circle_team", "plate_team",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
                    "plate_users_before")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
-AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1)}
+# "by": the user who last looked the person up; "other": when someone else last did
+AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1), "by": (np.int64, -1), "other": (np.int64, -1)}
 WINDOW_DAYS = 4  # calendar days (UTC; today and the three before) of the distinct users on a plate
 SWEEP_WINDOW_DAYS = 10.0  # days within which one user's lookups of a circle's plates make one sweep
 FORGET_DAYS = 180  # what a pair of keys (or a plate) holds is forgotten once idle this long; see _Forgetting
@@ -94,21 +95,23 @@ def _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window):  # pra
 
 
 @njit(cache=True, nogil=True)
-def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
+def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, k_team, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
     """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight,
-    the most unexplained lookups of one of them (``k_rep``), and whether a case or hotlist tied one
-    of those lookups (``k_tied``)."""
+    the most unexplained lookups of one of them (``k_rep``), whether a case or hotlist tied one
+    of those lookups (``k_tied``), and whether a colleague had looked one of them up (``k_team``)."""
     s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
     total = k_weight[s] if s >= 0 else 0.0
     most = k_rep[s] if s >= 0 else 0.0
     tied = s >= 0 and _tied(k_tied[s], ti, window)
+    team = s >= 0 and _tied(k_team[s], ti, window)
     for j in range(link_start[r], link_start[r + 1]):
         s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
         if s >= 0:
             total += k_weight[s]
             most = max(most, k_rep[s])
             tied = tied or _tied(k_tied[s], ti, window)
-    return total, most, tied
+            team = team or _tied(k_team[s], ti, window)
+    return total, most, tied, team
 
 
 @njit(cache=True, inline="always")
@@ -125,8 +128,8 @@ def user_kernel(  # pragma: no cover - compiled
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case, p_off,
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
     as_slots, as_size, as_count,
-    ap_slots, ap_size, ap_first, ap_last,
-    k_slots, k_size, k_last, k_first, k_weight, k_rep, k_tied, row_last, row_users, link_start, link_near, back_start, back_near,
+    ap_slots, ap_size, ap_first, ap_last, ap_by, ap_other,
+    k_slots, k_size, k_last, k_first, k_weight, k_rep, k_tied, k_team, row_last, row_users, link_start, link_near, back_start, back_near,
     burst_tau, daily_alpha, far_tau, sweep_window, forget, offshift_share, offshift_history,
 ):
     # what hangs on one pair of keys alone first, in a loop of its own: the (user, plate) features,
@@ -135,6 +138,8 @@ def user_kernel(  # pragma: no cover - compiled
     # on each in turn
     ap_slot = np.empty(t.shape[0], dtype=np.int64)
     k_slot = np.empty(t.shape[0], dtype=np.int64)
+    # whether a colleague (another user of the agency) looked the plate up within the sweep window before
+    colleague = np.zeros(t.shape[0], dtype=np.bool_)
     # the (user, plate) slot of each search, and whether the pair starts afresh there: its count of
     # off-shift lookups waits for the user's hours, which the loop below follows
     p_slot = np.full(t.shape[0], -1, dtype=np.int64)
@@ -176,6 +181,11 @@ def user_kernel(  # pragma: no cover - compiled
                 ap_first[g] = t[i]
             elif t[i] - max(ap_first[g], ap_last[g]) > forget:
                 ap_first[g] = t[i]
+            other = ap_last[g] if ap_by[g] != user[i] else ap_other[g]
+            colleague[i] = other >= 0 and t[i] - other <= sweep_window
+            out[34, i] = 1.0 if colleague[i] else 0.0
+            if ap_by[g] != user[i]:
+                ap_other[g], ap_by[g] = ap_last[g], user[i]
             ap_last[g] = max(ap_last[g], t[i])
             ap_slot[i] = g
         if linked[i] >= 0:  # a slot inserted ahead of its search reads as never looked up (last -1) until then
@@ -317,6 +327,8 @@ def user_kernel(  # pragma: no cover - compiled
                 # a case number or hotlist hit on the plate explains its other lookups in the window
                 k_rep[s] = -1.0e9
                 k_tied[s] = ti
+            if colleague[i]:
+                k_team[s] = ti
             k_last[s] = ti
             if row_last[r] < 0 or ti - row_last[r] > sweep_window:  # every earlier lookup is out of the window
                 row_users[r] = 0
@@ -325,6 +337,7 @@ def user_kernel(  # pragma: no cover - compiled
             own = k_weight[s]
             own_rep = k_rep[s]
             own_tied = _tied(k_tied[s], ti, sweep_window)
+            own_team = _tied(k_team[s], ti, sweep_window)
             anchor, opened = r, k_first[s]
             recent = 0
             # the plates of its circle, then those whose circle holds it without its holding theirs
@@ -339,18 +352,19 @@ def user_kernel(  # pragma: no cover - compiled
                             own += k_weight[s2]
                             own_rep = max(own_rep, k_rep[s2])
                             own_tied = own_tied or _tied(k_tied[s2], ti, sweep_window)
+                            own_team = own_team or _tied(k_team[s2], ti, sweep_window)
                         link_near_buf[recent] = q
                         recent += 1
                         if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
                             anchor, opened = q, k_first[s2]
-            best, best_rep, best_tied, centre = own, own_rep, own_tied, r
+            best, best_rep, best_tied, best_team, centre = own, own_rep, own_tied, own_team, r
             # the circle may be centred on a plate looked up before (the target, then its links)
             for j in range(recent):
                 q = link_near_buf[j]
-                other, other_rep, other_tied = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, row_last, row_users,
-                                                              link_start, link_near, sweep_window)
+                other, other_rep, other_tied, other_team = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, k_team,
+                                                                          row_last, row_users, link_start, link_near, sweep_window)
                 if other > best:
-                    best, best_rep, best_tied, centre = other, other_rep, other_tied, q
+                    best, best_rep, best_tied, best_team, centre = other, other_rep, other_tied, other_team, q
             out[18, i] = best
             out[24, i] = u_linked[u]
             # the plates of that circle the user's recent linked lookups would meet by chance, were they
@@ -360,6 +374,8 @@ def user_kernel(  # pragma: no cover - compiled
             out[20, i] = max(best_rep, 0.0)  # none where a case or hotlist tie explains the repeated plate
             # a case number (or hotlist hit) on a lookup of the circle within the window: the others may be its investigation
             out[32, i] = 1.0 if best_tied else 0.0
+            # a colleague looked a plate of it up within the window before this user did: a team's investigation
+            out[33, i] = 1.0 if best_team else 0.0
     return p_size, s_size, as_size, ap_size, k_size
 
 
@@ -571,7 +587,7 @@ class UserSide(_Forgetting):
         # ("tied": when a case number or hotlist hit last tied a lookup of the plate; a row restored
         # from a checkpoint without it is untied until its next such lookup)
         self.linked = Table({"last": (np.int64, -1), "first": (np.int64, 0), "weight": (np.float64, 0.0), "rep": (np.float64, 0.0),
-                             "tied": (np.int64, -1)}, keyed=True)
+                             "tied": (np.int64, -1), "team": (np.int64, -1)}, keyed=True)
         # per row: when any of these users last looked the plate up, and which (a bit per user
         # modulo 64); they spare most lookups in ``linked``
         self.row_last = np.zeros(0, dtype=np.int64)
@@ -623,7 +639,8 @@ class UserSide(_Forgetting):
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
             self.agency_person.slots.table, self.agency_person.size, self.agency_person.data["first"], self.agency_person.data["last"],
-            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], K["tied"], self.row_last, self.row_users,
+            self.agency_person.data["by"], self.agency_person.data["other"],
+            self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], K["tied"], K["team"], self.row_last, self.row_users,
             links.start, links.near, links.back_start, links.back_near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window, self.forget_ns,
             float(self.offshift_share), float(self.offshift_history),

@@ -98,6 +98,7 @@ class RuleParams:
     fixations_habit: float = 2.5  # ... and from which it is their habit
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
     case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
+    team_tie: float = 0.5  # what a sweep weighs where a colleague had looked a plate of the circle up within the window
     case_tie: float = 0.5  # what repeated lookups of a person, or a sweep of a circle, weigh where a case number tied one of them
     case_tie_share: float = 0.5  # share of the account's case practice a person's lookups need to be tied so; from half of it, in part
     scene_weight: float = 0.5  # what a purpose finding weighs beside a crime with a victim or a scene, without a case number
@@ -226,7 +227,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # the account gives them far more often than on this person's lookups (the rest are its own)
     below = _ramp(case_share / np.maximum(practice, 1e-9), p.case_tie_share / 2, p.case_tie_share)
     tie = np.where(f["up_case"] > 0, 1.0 - (1.0 - p.case_tie) * below, 1.0)
-    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * tie * person_discount
+    team = np.where(f["plate_team"] > 0, p.team_tie, 1.0)
+    S[:, SIGNAL_INDEX["repeat_plate"]] = repeat * caseless * (1 - case_share) ** 2 * tie * team * person_discount
 
     # own or same-surname plates: strong when the surname is rare, or when the user keeps coming
     # back to that family on other days with nothing explaining it (an officer's own household
@@ -239,7 +241,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     another_car = _ramp(f["circle_plates"], 1.5, 2.0) * _ramp(f["up_nocase"], 1.5, 2.0)
     returns = np.maximum(again, another_car) * (f["up_days"] >= 2) * (f["up_case"] == 0)
     rarity = np.where(f["surname_households"] <= p.surname_rare, 1.0, 0.35 + 0.65 * returns)
-    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * person_discount
+    S[:, SIGNAL_INDEX["self_surname"]] = surname * rarity * team * person_discount
 
     # several plates of one household or circle of associates by one user
     # decayed count (10-day time constant): 3 plates within three days is ~2.7
@@ -250,7 +252,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5) * np.maximum(_sweep_surprise(f, p), waived)
     # the circle's plates are already weighted by how far their lookups were explained; a case number on
     # a lookup of one of them ties the others to an investigation in part (a suspect and their associates)
-    tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0)
+    tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0) * np.where(f["circle_team"] > 0, p.team_tie, 1.0)
     S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated)
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far

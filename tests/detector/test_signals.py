@@ -468,6 +468,36 @@ def test_a_sweep_of_a_circle_one_of_whose_lookups_a_case_number_tied_weighs_half
     assert strength(run(rows), "household_sweep")[-1] == pytest.approx(1.0)
 
 
+def test_a_colleague_who_looked_the_plates_up_before_makes_a_sweep_or_repeat_a_teams_case_in_part():
+    """An investigation is often a team's: a colleague of the same agency looked up a plate of the
+    circle within the sweep window before this user did. Such a sweep, or repeat, weighs half
+    (``team_tie``); a user of another agency, or the same colleague eleven days before, ties nothing."""
+    plates = ["EX1", "KID1", "KID2", "ASSOC1"]
+    sweep = [{"ts": t, "user_id": "u1", "plate": p, "reason": "inv"} for t, p in zip(days(4, start="2025-10-02T10:00:00Z", step="1h"), plates)]
+
+    def with_first(user: str, agency: str, ts: str = "2025-10-01T10:00:00Z") -> list[dict]:
+        return [{"ts": ts, "user_id": user, "agency": agency, "plate": "KID1", "reason": "inv"}] + sweep
+
+    assert strength(run(sweep), "household_sweep")[-1] == pytest.approx(1.0)
+    assert strength(run(with_first("u2", "Town PD")), "household_sweep")[-1] == pytest.approx(0.5)
+    assert strength(run(with_first("x9", "City PD")), "household_sweep")[-1] == pytest.approx(1.0)
+    assert strength(run(with_first("u2", "Town PD", ts="2025-09-20T10:00:00Z")), "household_sweep")[-1] == pytest.approx(1.0)
+    # the user's own earlier lookup is no colleague's
+    assert strength(run(with_first("u1", "Town PD")), "household_sweep")[-1] == pytest.approx(1.0)
+
+    stalk = [{"ts": t, "user_id": "u1", "plate": "EX1", "reason": "inv"} for t in days(15, start="2025-10-02T10:00:00Z")]
+    alone = strength(run(stalk), "repeat_plate")
+    # a colleague's lookup a day before each of the last lookups: those weigh half
+    joined = run(sorted(stalk + [{"ts": "2025-10-14T09:00:00Z", "user_id": "u2", "plate": "EX1", "reason": "inv"}], key=lambda r: r["ts"]))
+    repeat = strength(joined, "repeat_plate")
+    assert alone[-1] > 0.9 and repeat[-1] == pytest.approx(0.5 * alone[-1])
+    assert repeat[:12] == pytest.approx(alone[:12])  # before the colleague came, the user's own
+    # ... and an officer's own surname on a plate a colleague looked up the day before
+    own = [{"ts": "2025-10-02T10:00:00Z", "user_id": "u1", "plate": "SELF1"}]
+    assert strength(run(own), "self_surname")[-1] == pytest.approx(1.0)
+    assert strength(run([{"ts": "2025-10-01T10:00:00Z", "user_id": "u2", "plate": "SELF1"}] + own), "self_surname")[-1] == pytest.approx(0.5)
+
+
 def test_subject_swarm_counts_the_users_of_the_last_days_undecayed():
     agencies = ["Town PD", "City PD"]
     # ten users within three days: the decayed count reaches under seven, the four-day count ten
