@@ -38,7 +38,7 @@ USER_FEATURES = (
     "up_offshift", "circle_tied", "circle_team", "plate_team",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
-                   "plate_users_before")
+                   "plate_users_before", "plate_elsewhere")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
 # "by": the user who last looked the person up; "other": when someone else last did
 AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1), "by": (np.int64, -1), "other": (np.int64, -1)}
@@ -382,7 +382,7 @@ def user_kernel(  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def target_kernel(  # pragma: no cover - compiled
     t, plate, user, agency, covered, hotlist, out,
-    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb, pl_hot, pl_early,
+    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb, pl_hot, pl_early, pl_by, pl_other,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
     window, tau, swarm_tau, forget,
@@ -411,6 +411,11 @@ def target_kernel(  # pragma: no cover - compiled
             pl_hot[p], pl_early[p] = 0.0, 0.0
         out[0, i] = pl_n[p]
         pl_n[p] += 1.0
+        # another agency looked the plate up within the window before: a person of police interest elsewhere
+        other = pl_last[p] if pl_by[p] != agency[i] else pl_other[p]
+        out[7, i] = 1.0 if other >= 0 and ti - other <= window else 0.0
+        if pl_by[p] != agency[i]:
+            pl_other[p], pl_by[p] = pl_last[p], agency[i]
         # distinct users (and agencies) looking this plate up recently: a decayed count
         # that a user adds to again only once their previous search fell out of the window
         s = pu_slot[i]
@@ -708,6 +713,9 @@ class TargetSide(_Forgetting):
             "cover": (np.float64, 0.0), "total": (np.float64, 0.0), "last": (np.int64, -1),
             "wday": (np.int64, -1), "wb": (np.float64, 0.0, WINDOW_DAYS), "hot": (np.float64, 0.0),
             "early": (np.float64, 0.0),
+            # the agency that last looked the plate up, and when another last did (a plate restored
+            # from a checkpoint without them knows of no other agency until its next search)
+            "by": (np.int64, -1), "other": (np.int64, -1),
         })
         self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
         self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
@@ -730,7 +738,7 @@ class TargetSide(_Forgetting):
         P, PU, PA = self.plate.data, self.plate_user.data, self.plate_agency.data
         self.plate_user.size, self.plate_agency.size = target_kernel(
             t, p, u, a, covered, hotlist, out,
-            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"], P["hot"], P["early"],
+            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"], P["hot"], P["early"], P["by"], P["other"],
             self.plate_user.slots.table, self.plate_user.size, PU["last"],
             self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
             self.window, float(self.tau), float(self.swarm_tau), self.forget_ns,

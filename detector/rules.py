@@ -98,6 +98,7 @@ class RuleParams:
     fixations_habit: float = 2.5  # ... and from which it is their habit
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
     case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
+    elsewhere_tie: float = 0.5  # what person signals weigh on a plate another agency looked up within the target window
     team_tie: float = 0.5  # what a sweep weighs where a colleague had looked a plate of the circle up within the window
     case_tie: float = 0.5  # what repeated lookups of a person, or a sweep of a circle, weigh where a case number tied one of them
     case_tie_share: float = 0.5  # share of the account's case practice a person's lookups need to be tied so; from half of it, in part
@@ -215,7 +216,9 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # a plate many colleagues search, most of them under a case number, is a live investigation:
     # one officer's repeated lookups of it are part of that, not a private interest
     investigated = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_users) * _ramp(f["plate_cover"], p.swarm_cover, 2 * p.swarm_cover)
-    person_discount = discount * (1.0 - investigated)
+    # ... and a plate another agency looked up lately is a person of police interest elsewhere
+    elsewhere = np.where(f["plate_elsewhere"] > 0, p.elsewhere_tie, 1.0)
+    person_discount = discount * (1.0 - investigated) * elsewhere
 
     # one user, one plate, again and again, without one case number holding it together
     count = f["up_count"]
@@ -253,7 +256,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # the circle's plates are already weighted by how far their lookups were explained; a case number on
     # a lookup of one of them ties the others to an investigation in part (a suspect and their associates)
     tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0) * np.where(f["circle_team"] > 0, p.team_tie, 1.0)
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated)
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated) * elsewhere
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far
     # as chance does not explain them; each day weighted by how little explained it, as a sweep

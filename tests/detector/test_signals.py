@@ -427,6 +427,32 @@ def test_repeat_lookups_of_a_plate_colleagues_investigate_under_cases_are_explai
     assert strength(together, "repeat_plate")[mine[-1]] < 0.3
 
 
+def test_person_signals_weigh_half_on_a_plate_another_agency_looked_up_lately():
+    """A stalker's target is a private person nobody else searches: where a user of another
+    agency looked the plate up within the target window (14 days) before, the repeat, own-surname
+    and sweep signals on that search weigh ``elsewhere_tie``; a colleague of the user's own agency
+    is no other agency, and an interest 15 days old has lapsed."""
+    stalk = [{"ts": t, "user_id": "u1", "plate": "EX1", "reason": "inv"} for t in days(15, start="2025-10-02T10:00:00Z")]
+    alone = strength(run(stalk), "repeat_plate")[-1]
+
+    def after(agency: str, ts: str) -> float:
+        rows = sorted(stalk + [{"ts": ts, "user_id": "x9", "agency": agency, "plate": "EX1", "case_number": "C-1"}], key=lambda r: r["ts"])
+        return strength(run(rows), "repeat_plate")[-1]
+
+    assert alone > 0.9
+    assert after("City PD", "2025-10-15T09:00:00Z") == pytest.approx(0.5 * alone)
+    assert after("City PD", "2025-10-01T09:00:00Z") == pytest.approx(alone)  # 15 days before the last lookup
+    own = [{"ts": "2025-10-02T10:00:00Z", "user_id": "u1", "plate": "SELF1"}]
+    elsewhere = [{"ts": "2025-10-01T10:00:00Z", "user_id": "x9", "agency": "City PD", "plate": "SELF1"}]
+    assert strength(run(own), "self_surname")[-1] == pytest.approx(1.0)
+    assert strength(run(elsewhere + own), "self_surname")[-1] == pytest.approx(0.5)
+    plates = ["EX1", "KID1", "KID2", "ASSOC1"]
+    sweep = [{"ts": t, "user_id": "u1", "plate": p, "reason": "inv"} for t, p in zip(days(4, start="2025-10-02T10:00:00Z", step="1h"), plates)]
+    last_elsewhere = [{"ts": "2025-10-01T10:00:00Z", "user_id": "x9", "agency": "City PD", "plate": "ASSOC1"}]
+    assert strength(run(sweep), "household_sweep")[-1] == pytest.approx(1.0)
+    assert strength(run(last_elsewhere + sweep), "household_sweep")[-1] == pytest.approx(0.5)
+
+
 def _busy(until: str = "2025-10-19T23:00:00Z") -> list[dict]:
     """Three weeks at about 200 searches a day, under case numbers, of the register's other households."""
     return [{"ts": t.isoformat(), "plate": f"F{i % 300}{'ABC'[i // 300 % 3]}", "case_number": "C-9"}
