@@ -64,6 +64,26 @@ def _work(plates: int, streams: dict[str, str], lookups: int = 8) -> list[dict]:
     return rows
 
 
+def test_an_obsession_counts_whatever_reasons_it_gives():
+    """A hundred lookups of one plate under "welfare check", half of an account's searches, count in
+    full (but for this search's own specific reason, 0.65): no investigation looks like that. The
+    same hundred among two thousand searches, or sixty lookups, weigh by how much their reasons
+    explain, as any repeat; and a fixation's own lookups do not lower the account's practice it is
+    judged by (``practice_on_others``)."""
+    def account(other: int, lookups: int) -> list[dict]:
+        work = [{"ts": t.isoformat(), "plate": f"F{i % 300}A", "reason": "inv", "case_number": f"C-{i}"}
+                for i, t in enumerate(pd.date_range("2025-09-01T08:00:00Z", "2025-09-30T20:00:00Z", periods=other))]
+        look = [{"ts": t.isoformat(), "plate": "EX1", "reason": "welfare check"}
+                for t in pd.date_range("2025-10-01T09:00:00Z", periods=lookups, freq="7h")]
+        return work + look
+
+    obsessed = strength(run(account(60, 100)), "repeat_plate")[-1]
+    among_many = strength(run(account(2000, 100)), "repeat_plate")[-1]
+    fewer = strength(run(account(60, 60)), "repeat_plate")[-1]
+    assert obsessed == pytest.approx(0.65)
+    assert among_many < 0.25 and among_many < fewer < obsessed
+
+
 def test_repeat_plate_weighs_missing_case_numbers_by_the_accounts_practice_and_habit():
     again = [{"ts": t, "user_id": "u3", "plate": "EX1"} for t in days(8, start="2025-10-01T10:00:00Z")]
 
