@@ -35,7 +35,7 @@ USER_FEATURES = (
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
-    "up_offshift", "circle_tied", "circle_team", "plate_team",
+    "up_offshift", "circle_tied", "circle_team", "plate_team", "agency_sweep_practice",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
                    "plate_users_before", "plate_elsewhere")
@@ -54,6 +54,10 @@ FIXATION = 4.0
 # A search is off the user's shift where at most this share of the user's searches so far fell
 # in its hour, once the user has this many (``rules.RuleParams`` takes its defaults from these)
 OFFSHIFT_SHARE, OFFSHIFT_HISTORY = 0.01, 50.0
+# An agency's sweep practice: the share of its lookups of linked plates that fall in a circle of
+# this many (weighted) plates looked up by one user within the sweep window, a running mean like case practice
+# (none, as if over this many lookups, at first: one officer's sweep is no agency's habit)
+SWEEP_PRACTICE_PLATES, SWEEP_PRACTICE_PRIOR_LOOKUPS = 2.5, 500.0
 
 
 @njit(cache=True, nogil=True)
@@ -124,7 +128,7 @@ def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, located, explained, probing, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix, u_case_practice,
-    a_daily, a_n, a_located, a_searches, a_case_practice,
+    a_daily, a_n, a_located, a_searches, a_case_practice, a_linked, a_sweep_practice,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case, p_off,
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
     as_slots, as_size, as_count,
@@ -376,6 +380,11 @@ def user_kernel(  # pragma: no cover - compiled
             out[32, i] = 1.0 if best_tied else 0.0
             # a colleague looked a plate of it up within the window before this user did: a team's investigation
             out[33, i] = 1.0 if best_team else 0.0
+            # how often the agency's lookups of linked plates are part of such a circle: its officers' habit
+            out[35, i] = a_sweep_practice[a]
+            a_linked[a] += 1.0
+            a_sweep_practice[a] = _running_share(a_sweep_practice[a], 1.0 if best >= SWEEP_PRACTICE_PLATES else 0.0,
+                                                 a_linked[a] + SWEEP_PRACTICE_PRIOR_LOOKUPS)
     return p_size, s_size, as_size, ap_size, k_size
 
 
@@ -575,7 +584,9 @@ class UserSide(_Forgetting):
             "case_practice": (np.float64, CASE_PRACTICE_PRIOR),
         })
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0), "located": (np.float64, 0.0),
-                             "searches": (np.float64, 0.0), "case_practice": (np.float64, CASE_PRACTICE_PRIOR)})
+                             "searches": (np.float64, 0.0), "case_practice": (np.float64, CASE_PRACTICE_PRIOR),
+                             # an agency restored from a checkpoint without them starts its sweep practice afresh
+                             "linked": (np.float64, 0.0), "sweep_practice": (np.float64, 0.0)})
         self.pair = Table({
             "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
             "nocase": (np.float64, 0.0), "case": (np.float64, 0.0),
@@ -639,7 +650,7 @@ class UserSide(_Forgetting):
         self.pair.size, self.site.size, self.agency_site.size, self.agency_person.size, self.linked.size = user_kernel(
             t, u, a, p, s, located, explained, probing, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
-            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"],
+            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"], A["linked"], A["sweep_practice"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["off"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],

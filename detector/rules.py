@@ -68,6 +68,9 @@ class RuleParams:
     sweep_repeat_full: float = 2.5  # ... and fully waived
     sweep_chance_low: float = 0.1  # circles the user's lookups would meet as fully by chance, below which a sweep counts ...
     sweep_chance_high: float = 0.3  # ... and from which it does not
+    sweep_practice_low: float = 0.01  # share of the agency's linked lookups in sweeps from which a sweep tells less ...
+    sweep_practice_high: float = 0.03  # ... down to sweep_practice_floor from this share
+    sweep_practice_floor: float = 0.5  # what a sweep weighs where sweeps are the agency's habit
     site_min_days: float = 3.0  # days one user searched near one site for full strength
     site_prior_searches: float = 200.0  # before the agency's searches tell, one in this many passes a given site
     site_p_low: float = 0.01  # chance of passing the site on as many days, below which the days count ...
@@ -287,7 +290,11 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # the circle's plates are already weighted by how far their lookups were explained; a case number on
     # a lookup of one of them ties the others to an investigation in part (a suspect and their associates)
     tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0) * np.where(f["circle_team"] > 0, p.team_tie, 1.0)
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated) * elsewhere
+    # ... told as far as sweeps are not the agency's habit: where its officers' lookups of linked plates
+    # fall in such circles every day, one more is its practice
+    habit = p.sweep_practice_floor + (1.0 - p.sweep_practice_floor) * (
+        1.0 - _ramp(f["agency_sweep_practice"], p.sweep_practice_low, p.sweep_practice_high))
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated) * elsewhere * habit
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far
     # as chance does not explain them; each day weighted by how little explained it, as a sweep

@@ -447,6 +447,22 @@ def test_repeat_lookups_of_a_plate_colleagues_investigate_under_cases_are_explai
     assert strength(together, "repeat_plate")[mine[-1]] < 0.3
 
 
+def test_a_sweep_weighs_half_in_an_agency_whose_officers_sweep_circles_as_a_habit():
+    """Where a good share of an agency's lookups of linked plates fall in sweeps (its detectives
+    look up a suspect's household and associates every day), one more is its practice: it weighs
+    ``sweep_practice_floor``; the habit of another agency changes nothing."""
+    def habit(agency: str) -> list[dict]:  # colleagues sweeping 60 households of the register, one an hour
+        return [{"ts": t.isoformat(), "user_id": f"d{k % 5}", "agency": agency, "plate": f"F{k}{x}", "case_number": ""}
+                for k in range(60) for x, t in zip("ABC", pd.date_range(f"2025-09-{1 + k // 3:02d}T09:00:00Z", periods=3, freq="10min"))]
+
+    sweep = [{"ts": t, "user_id": "u1", "plate": p, "reason": "inv"} for t, p in zip(days(4, start="2025-10-02T10:00:00Z", step="1h"), ["EX1", "KID1", "KID2", "ASSOC1"])]
+    ctx = Detector(REF, load_policy("california")).features(make_batch(habit("Town PD") + sweep))
+    assert ctx["agency_sweep_practice"].iloc[-1] > 0.05  # a third of 180 linked lookups complete a circle, beside a prior of none over 500
+    assert strength(run(sweep), "household_sweep")[-1] == pytest.approx(1.0)
+    assert strength(run(habit("Town PD") + sweep), "household_sweep")[-1] == pytest.approx(0.5)
+    assert strength(run(habit("City PD") + sweep), "household_sweep")[-1] == pytest.approx(1.0)
+
+
 def test_person_signals_weigh_half_on_a_plate_another_agency_looked_up_lately():
     """A stalker's target is a private person nobody else searches: where a user of another
     agency looked the plate up within the target window (14 days) before, the repeat, own-surname
