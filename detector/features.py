@@ -185,8 +185,8 @@ def user_kernel(  # pragma: no cover - compiled
                 ap_first[g] = t[i]
             elif t[i] - max(ap_first[g], ap_last[g]) > forget:
                 ap_first[g] = t[i]
-            other = ap_last[g] if ap_by[g] != user[i] else ap_other[g]
-            colleague[i] = other >= 0 and t[i] - other <= sweep_window
+            colleague_at = ap_last[g] if ap_by[g] != user[i] else ap_other[g]
+            colleague[i] = colleague_at >= 0 and t[i] - colleague_at <= sweep_window
             out[34, i] = 1.0 if colleague[i] else 0.0
             if ap_by[g] != user[i]:
                 ap_other[g], ap_by[g] = ap_last[g], user[i]
@@ -421,8 +421,8 @@ def target_kernel(  # pragma: no cover - compiled
         out[0, i] = pl_n[p]
         pl_n[p] += 1.0
         # another agency looked the plate up within the window before: a person of police interest elsewhere
-        other = pl_last[p] if pl_by[p] != agency[i] else pl_other[p]
-        out[7, i] = 1.0 if other >= 0 and ti - other <= window else 0.0
+        elsewhere_at = pl_last[p] if pl_by[p] != agency[i] else pl_other[p]
+        out[7, i] = 1.0 if elsewhere_at >= 0 and ti - elsewhere_at <= window else 0.0
         if pl_by[p] != agency[i]:
             pl_other[p], pl_by[p] = pl_last[p], agency[i]
         # distinct users (and agencies) looking this plate up recently: a decayed count

@@ -54,11 +54,11 @@ class RuleParams:
     """Thresholds of the signals; see docs/detection.md for what each one means."""
 
     repeat_min: float = 4.0  # searches of one person (plate or circle) by one user before it is a pattern
-    obsession_lookups: float = 20.0  # unexplained lookups of one person from which, fully at twice as many, ...
-    obsession_share: float = 0.2  # ... and this share of the account's searches (fully at twice), a repeat counts whatever its reasons
     repeat_full: float = 7.0  # ... and at which the signal is at full strength
     repeat_min_days: float = 2.0  # spread over at least this many days
     repeat_full_days: float = 5.0  # ... full strength from this many days
+    obsession_lookups: float = 20.0  # unexplained lookups of one person from which, fully at twice as many, ...
+    obsession_share: float = 0.2  # ... and this share of the account's searches (fully at twice), a repeat counts whatever its reasons
     burst_min: float = 12.0  # unexplained plate lookups within the decayed 1-hour window where a burst starts
     burst_full: float = 22.0  # ... and where it is at full strength
     burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
@@ -104,7 +104,7 @@ class RuleParams:
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
     case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
     elsewhere_tie: float = 0.5  # what person signals weigh on a plate another agency looked up within the target window
-    team_tie: float = 0.5  # what a sweep weighs where a colleague had looked a plate of the circle up within the window
+    team_tie: float = 0.5  # what person signals weigh where a colleague had looked the person (for a sweep, one of the circle) up within the sweep window
     case_tie: float = 0.5  # what repeated lookups of a person, or a sweep of a circle, weigh where a case number tied one of them
     case_tie_share: float = 0.5  # share of the account's case practice a person's lookups need to be tied so; from half of it, in part
     scene_weight: float = 0.5  # what a purpose finding weighs beside a crime with a victim or a scene, without a case number
