@@ -225,7 +225,7 @@ class Detector:
         """
         links = self.reference.links
         uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["located"], c["covered"], c["test_reason"], c["has_case"],
-                                c["log_net"], c["far"], c["linked"], links)
+                                c["log_net"], c["far"], c["linked"], links, self.reference.persons)
         anchor = uf[USER_FEATURES.index("sweep_anchor")].astype(np.int64)
         swept = np.flatnonzero(anchor >= 0)
         codes, values = keys.person.codes, keys.person.values

@@ -35,10 +35,10 @@ USER_FEATURES = (
     "up_count", "up_days", "up_span_days", "up_nocase", "up_case", "site_count", "site_days", "net_mean", "far_burst", "far_usual",
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
-    "up_offshift", "circle_tied", "circle_team", "plate_team", "agency_sweep_practice",
+    "up_offshift", "circle_tied", "circle_team", "plate_team", "agency_sweep_practice", "colleague_expected",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
-                   "plate_users_before", "plate_elsewhere")
+                   "plate_users_before")
 AGENCY_SITE = {"count": (np.float64, 0.0)}
 # "by": the user who last looked the person up; "other": when someone else last did
 AGENCY_PERSON = {"first": (np.int64, -1), "last": (np.int64, -1), "by": (np.int64, -1), "other": (np.int64, -1)}
@@ -128,13 +128,13 @@ def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, located, explained, probing, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix, u_case_practice,
-    a_daily, a_n, a_located, a_searches, a_case_practice, a_linked, a_sweep_practice,
+    a_daily, a_n, a_located, a_searches, a_case_practice, a_linked, a_sweep_practice, a_first,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case, p_off,
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
     as_slots, as_size, as_count,
     ap_slots, ap_size, ap_first, ap_last, ap_by, ap_other,
     k_slots, k_size, k_last, k_first, k_weight, k_rep, k_tied, k_team, row_last, row_users, link_start, link_near, back_start, back_near,
-    burst_tau, daily_alpha, far_tau, sweep_window, forget, offshift_share, offshift_history,
+    burst_tau, daily_alpha, far_tau, sweep_window, forget, offshift_share, offshift_history, persons,
 ):
     # what hangs on one pair of keys alone first, in a loop of its own: the (user, plate) features,
     # and the slots of the (agency, plate) and (user, linked plate) pairs. Its hash lookups do not
@@ -243,6 +243,12 @@ def user_kernel(  # pragma: no cover - compiled
         out[28, i] = u_case_practice[u]
         out[30, i] = a_case_practice[a]
         u_case_practice[u] = _running_share(u_case_practice[u], gave, n_prior + 1.0)
+        # the lookups of one person the agency's colleagues would make within the sweep window by chance,
+        # were its searches spread evenly over the register's people (none without a register)
+        if a_first[a] < 0:
+            a_first[a] = ti
+        if persons > 0:
+            out[36, i] = a_searches[a] / max(ti - a_first[a], NS_DAY) * sweep_window / persons
         a_searches[a] += 1.0
         a_case_practice[a] = _running_share(a_case_practice[a], gave, a_searches[a] + CASE_PRACTICE_PRIOR_SEARCHES)
         burst = _decay(u_last[u], ti, burst_tau)
@@ -391,7 +397,7 @@ def user_kernel(  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def target_kernel(  # pragma: no cover - compiled
     t, plate, user, agency, covered, hotlist, out,
-    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb, pl_hot, pl_early, pl_by, pl_other,
+    pl_n, pl_users, pl_agencies, pl_cover, pl_total, pl_last, pl_wday, pl_wb, pl_hot, pl_early,
     pu_slots, pu_size, pu_last,
     pa_slots, pa_size, pa_last,
     window, tau, swarm_tau, forget,
@@ -420,11 +426,6 @@ def target_kernel(  # pragma: no cover - compiled
             pl_hot[p], pl_early[p] = 0.0, 0.0
         out[0, i] = pl_n[p]
         pl_n[p] += 1.0
-        # another agency looked the plate up within the window before: a person of police interest elsewhere
-        elsewhere_at = pl_last[p] if pl_by[p] != agency[i] else pl_other[p]
-        out[7, i] = 1.0 if elsewhere_at >= 0 and ti - elsewhere_at <= window else 0.0
-        if pl_by[p] != agency[i]:
-            pl_other[p], pl_by[p] = pl_last[p], agency[i]
         # distinct users (and agencies) looking this plate up recently: a decayed count
         # that a user adds to again only once their previous search fell out of the window
         s = pu_slot[i]
@@ -586,7 +587,7 @@ class UserSide(_Forgetting):
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0), "located": (np.float64, 0.0),
                              "searches": (np.float64, 0.0), "case_practice": (np.float64, CASE_PRACTICE_PRIOR),
                              # an agency restored from a checkpoint without them starts its sweep practice afresh
-                             "linked": (np.float64, 0.0), "sweep_practice": (np.float64, 0.0)})
+                             "linked": (np.float64, 0.0), "sweep_practice": (np.float64, 0.0), "first": (np.int64, -1)})
         self.pair = Table({
             "count": (np.float64, 0.0), "days": (np.float64, 0.0), "lastday": (np.int64, -1), "first": (np.int64, 0),
             "nocase": (np.float64, 0.0), "case": (np.float64, 0.0),
@@ -614,13 +615,14 @@ class UserSide(_Forgetting):
 
     def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, located: np.ndarray, explained: np.ndarray,
             probing: np.ndarray, has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray,
-            links: Links) -> np.ndarray:
+            links: Links, persons: int = 0) -> np.ndarray:
         """Features for one batch in time order, one row per feature (``USER_FEATURES``); updates the state.
 
         ``person`` and ``site`` are empty where a search has none; ``located`` marks the searches
         that name a place; ``probing`` those whose reason is a test, which explains a lookup of a test
         plate but not one plate after another (``fishing``); ``linked`` is each search's row in
-        ``links`` (-1 where the plate is linked to nothing).
+        ``links`` (-1 where the plate is linked to nothing); ``persons`` the people of the register
+        (0 without one).
         """
         n = len(t)
         u = self.users.encode(user)
@@ -650,7 +652,7 @@ class UserSide(_Forgetting):
         self.pair.size, self.site.size, self.agency_site.size, self.agency_person.size, self.linked.size = user_kernel(
             t, u, a, p, s, located, explained, probing, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
-            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"], A["linked"], A["sweep_practice"],
+            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"], A["linked"], A["sweep_practice"], A["first"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["off"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],
@@ -659,7 +661,7 @@ class UserSide(_Forgetting):
             self.linked.slots.table, self.linked.size, K["last"], K["first"], K["weight"], K["rep"], K["tied"], K["team"], self.row_last, self.row_users,
             links.start, links.near, links.back_start, links.back_near,
             float(self.burst_tau), self.daily_alpha, float(self.far_tau), self.sweep_window, self.forget_ns,
-            float(self.offshift_share), float(self.offshift_history),
+            float(self.offshift_share), float(self.offshift_history), persons,
         )
         self._maybe_forget(t)
         return out
@@ -724,9 +726,6 @@ class TargetSide(_Forgetting):
             "cover": (np.float64, 0.0), "total": (np.float64, 0.0), "last": (np.int64, -1),
             "wday": (np.int64, -1), "wb": (np.float64, 0.0, WINDOW_DAYS), "hot": (np.float64, 0.0),
             "early": (np.float64, 0.0),
-            # the agency that last looked the plate up, and when another last did (a plate restored
-            # from a checkpoint without them knows of no other agency until its next search)
-            "by": (np.int64, -1), "other": (np.int64, -1),
         })
         self.plate_user = Table({"last": (np.int64, -1)}, keyed=True)
         self.plate_agency = Table({"last": (np.int64, -1)}, keyed=True)
@@ -749,7 +748,7 @@ class TargetSide(_Forgetting):
         P, PU, PA = self.plate.data, self.plate_user.data, self.plate_agency.data
         self.plate_user.size, self.plate_agency.size = target_kernel(
             t, p, u, a, covered, hotlist, out,
-            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"], P["hot"], P["early"], P["by"], P["other"],
+            P["n"], P["users"], P["agencies"], P["cover"], P["total"], P["last"], P["wday"], P["wb"], P["hot"], P["early"],
             self.plate_user.slots.table, self.plate_user.size, PU["last"],
             self.plate_agency.slots.table, self.plate_agency.size, PA["last"],
             self.window, float(self.tau), float(self.swarm_tau), self.forget_ns,

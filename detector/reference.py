@@ -190,6 +190,9 @@ class Reference:
                                  "household": ("hh:" + household_id).mask(blank, "plate:" + plate)})
         # households carrying the surname: a match on a rare name is telling, on a common one it is chance
         self.surname_households: dict[str, int] = register.groupby("surname")["household"].nunique().to_dict()
+        # the people of the register (its households, a vehicle without one a household of its own): how
+        # many an agency's lookups spread over, for the chance that a colleague met one of them too
+        self.persons = int(register["household"].nunique())
         last = ~plate.duplicated(keep="last").to_numpy()  # a repeated plate: its last row
         register = register.set_axis(plate).loc[last]
         plates = pd.concat([plate, self.relations["plate_a"], self.relations["plate_b"]], ignore_index=True).unique()

@@ -103,7 +103,6 @@ class RuleParams:
     fixations_habit: float = 2.5  # ... and from which it is their habit
     case_practice_full: float = 0.25  # share of the agency's searches with a case number from which a missing one counts in full
     case_practice_agency: float = 20.0  # the agency's case practice counts as this many of the account's own searches
-    elsewhere_tie: float = 0.5  # what person signals weigh on a plate another agency looked up within the target window
     team_tie: float = 0.5  # what person signals weigh where a colleague had looked the person (for a sweep, one of the circle) up within the sweep window
     case_tie: float = 0.5  # what repeated lookups of a person, or a sweep of a circle, weigh where a case number tied one of them
     case_tie_share: float = 0.5  # share of the account's case practice a person's lookups need to be tied so; from half of it, in part
@@ -194,6 +193,17 @@ def practice_on_others(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     return (p.case_practice_agency * f["agency_case_practice"] + rest * rest_practice) / (p.case_practice_agency + rest)
 
 
+def _teamwork(seen: np.ndarray, expected: np.ndarray, p: RuleParams) -> np.ndarray:
+    """What a person signal weighs where a colleague looked the person up lately (``seen``): ``team_tie``,
+    as far as chance does not explain their lookup (``expected`` such lookups by chance: where the
+    agency's searches cover the register's people over and over, a colleague meets anyone).
+
+    >>> _teamwork(np.array([1.0, 1.0, 0.0]), np.array([0.0, 3.0, 0.0]), RuleParams()).round(2).tolist()
+    [0.5, 0.98, 1.0]
+    """
+    return np.where(seen > 0, 1.0 - (1.0 - p.team_tie) * np.exp(-expected), 1.0)
+
+
 def _caseless_tells(practice: np.ndarray, lookups: np.ndarray, p: RuleParams) -> np.ndarray:
     """How much so many lookups without a case number tell, 0 to 1, by the account's ``practice``.
 
@@ -244,9 +254,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # a plate many colleagues search, most of them under a case number, is a live investigation:
     # one officer's repeated lookups of it are part of that, not a private interest
     investigated = _ramp(f["plate_users"], p.swarm_users - 1, p.swarm_users) * _ramp(f["plate_cover"], p.swarm_cover, 2 * p.swarm_cover)
-    # ... and a plate another agency looked up lately is a person of police interest elsewhere
-    elsewhere = np.where(f["plate_elsewhere"] > 0, p.elsewhere_tie, 1.0)
-    person_discount = discount * (1.0 - investigated) * elsewhere
+    person_discount = discount * (1.0 - investigated)
 
     # one user, one plate, again and again, without one case number holding it together
     count = f["up_count"]
@@ -259,7 +267,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # the account gives them far more often than on this person's lookups (the rest are its own)
     below = _ramp(case_share / np.maximum(others, 1e-9), p.case_tie_share / 2, p.case_tie_share)
     tie = np.where(f["up_case"] > 0, 1.0 - (1.0 - p.case_tie) * below, 1.0)
-    team = np.where(f["plate_team"] > 0, p.team_tie, 1.0)
+    team = _teamwork(f["plate_team"], f["colleague_expected"], p)
     # ... but an obsession (scores of unexplained lookups of one person, a good share of all the
     # account's searches) counts whatever reasons it gives: no investigation looks like that
     obsession = (_ramp(f["up_nocase"], p.obsession_lookups, 2 * p.obsession_lookups)
@@ -289,12 +297,12 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5) * np.maximum(_sweep_surprise(f, p), waived)
     # the circle's plates are already weighted by how far their lookups were explained; a case number on
     # a lookup of one of them ties the others to an investigation in part (a suspect and their associates)
-    tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0) * np.where(f["circle_team"] > 0, p.team_tie, 1.0)
+    tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0) * _teamwork(f["circle_team"], f["colleague_expected"] * np.maximum(f["circle_plates"], 1.0), p)
     # ... told as far as sweeps are not the agency's habit: where its officers' lookups of linked plates
     # fall in such circles every day, one more is its practice
     habit = p.sweep_practice_floor + (1.0 - p.sweep_practice_floor) * (
         1.0 - _ramp(f["agency_sweep_practice"], p.sweep_practice_low, p.sweep_practice_high))
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated) * elsewhere * habit
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated) * habit
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far
     # as chance does not explain them; each day weighted by how little explained it, as a sweep
