@@ -99,23 +99,36 @@ def _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window):  # pra
 
 
 @njit(cache=True, nogil=True)
-def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, k_team, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
+def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
     """Plates of the circle centred on row ``r`` that user ``u`` looked up within ``window``, by weight,
-    the most unexplained lookups of one of them (``k_rep``), whether a case or hotlist tied one
-    of those lookups (``k_tied``), and whether a colleague had looked one of them up (``k_team``)."""
+    the most unexplained lookups of one of them (``k_rep``), and whether a case or hotlist tied one
+    of those lookups (``k_tied``)."""
     s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
     total = k_weight[s] if s >= 0 else 0.0
     most = k_rep[s] if s >= 0 else 0.0
     tied = s >= 0 and _tied(k_tied[s], ti, window)
-    team = s >= 0 and _tied(k_team[s], ti, window)
     for j in range(link_start[r], link_start[r + 1]):
         s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
         if s >= 0:
             total += k_weight[s]
             most = max(most, k_rep[s])
             tied = tied or _tied(k_tied[s], ti, window)
-            team = team or _tied(k_team[s], ti, window)
-    return total, most, tied, team
+    return total, most, tied
+
+
+@njit(cache=True, nogil=True)
+def _circle_team(r, u, ti, k_slots, k_last, k_team, row_last, row_users, link_start, link_near, window):  # pragma: no cover - compiled
+    """Whether a colleague had looked up, before user ``u`` did within ``window``, a plate of the circle
+    centred on row ``r`` (``k_team``). Apart from ``_circle_weight``: asked only of circles that
+    could make a sweep, it spares every other linked lookup a read of that column per plate."""
+    s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
+    if s >= 0 and _tied(k_team[s], ti, window):
+        return True
+    for j in range(link_start[r], link_start[r + 1]):
+        s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
+        if s >= 0 and _tied(k_team[s], ti, window):
+            return True
+    return False
 
 
 @njit(cache=True, inline="always")
@@ -347,7 +360,6 @@ def user_kernel(  # pragma: no cover - compiled
             own = k_weight[s]
             own_rep = k_rep[s]
             own_tied = _tied(k_tied[s], ti, sweep_window)
-            own_team = _tied(k_team[s], ti, sweep_window)
             anchor, opened = r, k_first[s]
             recent = 0
             # the plates of its circle, then those whose circle holds it without its holding theirs
@@ -362,19 +374,18 @@ def user_kernel(  # pragma: no cover - compiled
                             own += k_weight[s2]
                             own_rep = max(own_rep, k_rep[s2])
                             own_tied = own_tied or _tied(k_tied[s2], ti, sweep_window)
-                            own_team = own_team or _tied(k_team[s2], ti, sweep_window)
                         link_near_buf[recent] = q
                         recent += 1
                         if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):
                             anchor, opened = q, k_first[s2]
-            best, best_rep, best_tied, best_team, centre = own, own_rep, own_tied, own_team, r
+            best, best_rep, best_tied, centre = own, own_rep, own_tied, r
             # the circle may be centred on a plate looked up before (the target, then its links)
             for j in range(recent):
                 q = link_near_buf[j]
-                other, other_rep, other_tied, other_team = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, k_team,
-                                                                          row_last, row_users, link_start, link_near, sweep_window)
+                other, other_rep, other_tied = _circle_weight(q, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, row_last, row_users,
+                                                              link_start, link_near, sweep_window)
                 if other > best:
-                    best, best_rep, best_tied, best_team, centre = other, other_rep, other_tied, other_team, q
+                    best, best_rep, best_tied, centre = other, other_rep, other_tied, q
             out[18, i] = best
             out[24, i] = u_linked[u]
             # the plates of that circle the user's recent linked lookups would meet by chance, were they
@@ -385,7 +396,9 @@ def user_kernel(  # pragma: no cover - compiled
             # a case number (or hotlist hit) on a lookup of the circle within the window: the others may be its investigation
             out[32, i] = 1.0 if best_tied else 0.0
             # a colleague looked a plate of it up within the window before this user did: a team's investigation
-            out[33, i] = 1.0 if best_team else 0.0
+            # (asked of circles of more than one weighted plate: a sweep needs two and more)
+            if best > 1.0 and _circle_team(centre, u, ti, k_slots, k_last, k_team, row_last, row_users, link_start, link_near, sweep_window):
+                out[33, i] = 1.0
             # how often the agency's lookups of linked plates are part of such a circle: its officers' habit
             out[35, i] = a_sweep_practice[a]
             a_linked[a] += 1.0
