@@ -42,17 +42,28 @@ def pseudonym(value: str, kind: str = "plate") -> str:
     return f"{kind}#{hashlib.sha256(value.encode()).hexdigest()[:6]}"
 
 
+def _colleague(ctx: dict, flag: str, whom: str) -> str:
+    """A note that a colleague of the same agency had looked the person up before: perhaps a shared case
+    (the signal weighs less for it), which the reviewer can ask about. Alerts stored before it was kept have none."""
+    if ctx.get(flag, 0.0) > 0:
+        return f"; a colleague of the same agency had looked {whom} up within {SWEEP_WINDOW_DAYS:.0f} days before (a shared case?)"
+    return ""
+
+
 def signal_detail(name: str, ctx: dict) -> str:
     """One line on why ``name`` fired for an alert, from the alert's aggregates in ``ctx``."""
     n = ctx["n"]
     if name == "repeat_plate":
-        return f"{ctx['max_up_count']:.0f} searches of {ctx['target']} over {ctx['max_up_days']:.0f} days by this user, {ctx['nocase_share']:.0%} without a case number"
+        return (f"{ctx['max_up_count']:.0f} searches of {ctx['target']} over {ctx['max_up_days']:.0f} days by this user, {ctx['nocase_share']:.0%} without a case number"
+                + _colleague(ctx, "plate_team", "them"))
     if name == "self_surname":
-        return f"{ctx['target']} is registered to the officer's surname ({'rare' if ctx['rare_surname'] else 'common'} name)"
+        return (f"{ctx['target']} is registered to the officer's surname ({'rare' if ctx['rare_surname'] else 'common'} name)"
+                + _colleague(ctx, "plate_team", "them"))
     if name == "household_sweep":
         again = ctx.get("circle_repeat", 0.0)  # alerts stored before it was kept have none
         return (f"{ctx['max_circle']:.0f} plates of one household or circle of associates searched within {SWEEP_WINDOW_DAYS:.0f} days"
-                + (f", one of them {again:.0f} times with nothing explaining it" if again >= 2 else ""))
+                + (f", one of them {again:.0f} times with nothing explaining it" if again >= 2 else "")
+                + _colleague(ctx, "circle_team", "one of them"))
     if name == "sensitive_site":
         return f"searches within reach of a {ctx['site_category'].replace('_', ' ')} site on {ctx['max_site_days']:.0f} day(s)"
     if name == "volume_burst":

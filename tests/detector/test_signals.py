@@ -6,6 +6,7 @@ import pytest
 
 from batches import REF, days, make_batch, with_register
 from detector.engine import Detector
+from detector.explain import signal_detail
 from detector.policy import load_policy
 from detector.reference import Reference
 from detector.rules import SIGNAL_INDEX
@@ -521,6 +522,10 @@ def test_a_colleague_who_looked_the_plates_up_before_makes_a_sweep_or_repeat_a_t
 
     assert swept(sweep) == pytest.approx(1.0)
     assert swept(with_first("u2", "Town PD")) == pytest.approx(0.5, abs=0.01)
+    # ... which an alert it still opens tells its reviewer
+    ctx = {"n": 4, "max_circle": 4.0, "circle_repeat": 1.0, "circle_team": 1.0}
+    assert signal_detail("household_sweep", ctx).endswith("; a colleague of the same agency had looked one of them up within 10 days before (a shared case?)")
+    assert "colleague" not in signal_detail("household_sweep", ctx | {"circle_team": 0.0})
     assert swept(with_first("x9", "City PD")) == pytest.approx(1.0)
     assert swept(with_first("u2", "Town PD", ts="2025-09-20T10:00:00Z")) == pytest.approx(1.0)
     # the user's own earlier lookup is no colleague's
