@@ -106,13 +106,13 @@ def _circle_weight(r, u, ti, k_slots, k_last, k_weight, k_rep, k_tied, row_last,
     s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
     total = k_weight[s] if s >= 0 else 0.0
     most = k_rep[s] if s >= 0 else 0.0
-    tied = s >= 0 and _tied(k_tied[s], ti, window)
+    tied = s >= 0 and _within(k_tied[s], ti, window)
     for j in range(link_start[r], link_start[r + 1]):
         s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
         if s >= 0:
             total += k_weight[s]
             most = max(most, k_rep[s])
-            tied = tied or _tied(k_tied[s], ti, window)
+            tied = tied or _within(k_tied[s], ti, window)
     return total, most, tied
 
 
@@ -122,18 +122,19 @@ def _circle_team(r, u, ti, k_slots, k_last, k_team, row_last, row_users, link_st
     centred on row ``r`` (``k_team``). Apart from ``_circle_weight``: asked only of circles that
     could make a sweep, it spares every other linked lookup a read of that column per plate."""
     s = _recent_slot(u, r, ti, k_slots, k_last, row_last, row_users, window)
-    if s >= 0 and _tied(k_team[s], ti, window):
+    if s >= 0 and _within(k_team[s], ti, window):
         return True
     for j in range(link_start[r], link_start[r + 1]):
         s = _recent_slot(u, link_near[j], ti, k_slots, k_last, row_last, row_users, window)
-        if s >= 0 and _tied(k_team[s], ti, window):
+        if s >= 0 and _within(k_team[s], ti, window):
             return True
     return False
 
 
 @njit(cache=True, inline="always")
-def _tied(tied_at, ti, window):  # pragma: no cover - compiled
-    return tied_at >= 0 and ti - tied_at <= window
+def _within(at, ti, window):  # pragma: no cover - compiled
+    """Whether a time ``at`` (-1 for never) falls within ``window`` before ``ti``."""
+    return at >= 0 and ti - at <= window
 
 
 @njit(cache=True, nogil=True)
@@ -155,8 +156,6 @@ def user_kernel(  # pragma: no cover - compiled
     # on each in turn
     ap_slot = np.empty(t.shape[0], dtype=np.int64)
     k_slot = np.empty(t.shape[0], dtype=np.int64)
-    # whether a colleague (another user of the agency) looked the plate up within the sweep window before
-    colleague = np.zeros(t.shape[0], dtype=np.bool_)
     # the (user, plate) slot of each search, and whether the pair starts afresh there: its count of
     # off-shift lookups waits for the user's hours, which the loop below follows
     p_slot = np.full(t.shape[0], -1, dtype=np.int64)
@@ -198,9 +197,9 @@ def user_kernel(  # pragma: no cover - compiled
                 ap_first[g] = t[i]
             elif t[i] - max(ap_first[g], ap_last[g]) > forget:
                 ap_first[g] = t[i]
-            colleague_at = ap_last[g] if ap_by[g] != user[i] else ap_other[g]
-            colleague[i] = colleague_at >= 0 and t[i] - colleague_at <= sweep_window
-            out[34, i] = 1.0 if colleague[i] else 0.0
+            # whether a colleague (another user of the agency) looked the person up within the sweep window before
+            if _within(ap_last[g] if ap_by[g] != user[i] else ap_other[g], t[i], sweep_window):
+                out[34, i] = 1.0
             if ap_by[g] != user[i]:
                 ap_other[g], ap_by[g] = ap_last[g], user[i]
             ap_last[g] = max(ap_last[g], t[i])
@@ -350,7 +349,7 @@ def user_kernel(  # pragma: no cover - compiled
                 # a case number or hotlist hit on the plate explains its other lookups in the window
                 k_rep[s] = -1.0e9
                 k_tied[s] = ti
-            if colleague[i]:
+            if out[34, i] > 0:
                 k_team[s] = ti
             k_last[s] = ti
             if row_last[r] < 0 or ti - row_last[r] > sweep_window:  # every earlier lookup is out of the window
@@ -359,7 +358,7 @@ def user_kernel(  # pragma: no cover - compiled
             row_last[r] = ti
             own = k_weight[s]
             own_rep = k_rep[s]
-            own_tied = _tied(k_tied[s], ti, sweep_window)
+            own_tied = _within(k_tied[s], ti, sweep_window)
             anchor, opened = r, k_first[s]
             recent = 0
             # the plates of its circle, then those whose circle holds it without its holding theirs
@@ -373,7 +372,7 @@ def user_kernel(  # pragma: no cover - compiled
                         if side == 0:
                             own += k_weight[s2]
                             own_rep = max(own_rep, k_rep[s2])
-                            own_tied = own_tied or _tied(k_tied[s2], ti, sweep_window)
+                            own_tied = own_tied or _within(k_tied[s2], ti, sweep_window)
                         link_near_buf[recent] = q
                         recent += 1
                         if k_first[s2] < opened or (k_first[s2] == opened and q < anchor):

@@ -251,15 +251,10 @@ def find_slot(table, key):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _insert(table, keys, slots):  # pragma: no cover - compiled
+    """``keys`` at ``slots``; an EMPTY key (a free row of an old table's columns) is skipped."""
     for i in range(keys.shape[0]):
-        slot_of(table, keys[i], slots[i])
-
-
-@njit(cache=True, nogil=True)
-def _move(old, new):  # pragma: no cover - compiled
-    for b in range(old.shape[0]):
-        if old[b, 0] != EMPTY:
-            slot_of(new, old[b, 0], old[b, 1])
+        if keys[i] != EMPTY:
+            slot_of(table, keys[i], slots[i])
 
 
 @njit(cache=True, nogil=True)
@@ -290,7 +285,7 @@ class SlotMap:
         while rows < 2 * keys:
             rows *= 2
         old, self.table = self.table, np.full((rows, 2), EMPTY, dtype=np.int64)
-        _move(old, self.table)
+        _insert(self.table, old[:, 0], old[:, 1])
 
     def to_arrays(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """(keys, slots) in slot order, which is the order the keys came in."""
