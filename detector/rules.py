@@ -59,10 +59,11 @@ class RuleParams:
     repeat_full_days: float = 5.0  # ... full strength from this many days
     obsession_lookups: float = 20.0  # unexplained lookups of one person from which, fully at twice as many, ...
     obsession_share: float = 0.2  # ... and this share of the account's searches (fully at twice), a repeat counts whatever its reasons
-    burst_min: float = 12.0  # unexplained plate lookups within the decayed 1-hour window where a burst starts
-    burst_full: float = 22.0  # ... and where it is at full strength
-    burst_ratio: float = 6.0  # ... and this many times the user's (or peers') usual day
-    day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst, at the same ratio
+    burst_min: float = 10.0  # unexplained plate lookups within the decayed 1-hour window where a burst starts
+    burst_full: float = 16.0  # ... and where it is at full strength
+    burst_ratio: float = 4.0  # ... and this many times the user's own usual day (from half as many; the peers' for a new account)
+    day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst (full at twice as many) ...
+    day_ratio: float = 6.0  # ... and this many times the user's usual day or the peers', whichever is more (from half as many)
     sweep_min: float = 3.0  # distinct plates of one circle within the window
     sweep_repeat_min: float = 1.5  # unexplained lookups of one plate of the circle from which chance is not asked ...
     sweep_repeat_full: float = 2.5  # ... and fully waived
@@ -248,8 +249,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S = np.zeros((n, len(SIGNALS)), order="F")  # column-major: each signal is one contiguous column, here and in fusion
     covered = f["covered"].astype(np.float64)  # 0 unexplained, 0.5 specific reason, 1 case or hotlist
     discount = 1.0 - 0.7 * covered
-    # for patterns whose evidence already weighs how far each earlier search was explained: only a
-    # case number or hotlist tie on this very search discounts it again, not a specific reason twice
+    # for searches near a site, whose days already weigh how far each was explained: only a case
+    # number or hotlist tie on this very search discounts it again, not a specific reason twice
     tie_discount = 1.0 - 0.7 * (covered >= 1.0)
     # a plate many colleagues search, most of them under a case number, is a live investigation:
     # one officer's repeated lookups of it are part of that, not a private interest
@@ -295,14 +296,16 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # that (none tied to a case), which chance does not do
     waived = _ramp(f["circle_repeat"], p.sweep_repeat_min, p.sweep_repeat_full)
     sweep = _ramp(f["circle_plates"], p.sweep_min - 1.0, p.sweep_min - 0.5) * np.maximum(_sweep_surprise(f, p), waived)
-    # the circle's plates are already weighted by how far their lookups were explained; a case number on
-    # a lookup of one of them ties the others to an investigation in part (a suspect and their associates)
+    # the circle's plates are weighted by how far their lookups were explained, and each lookup is
+    # weighed by its own reason as a repeat's are: a detective's sweep of a suspect's household names
+    # the offence on lookup after lookup, a private one rarely names any. A case number on a lookup of
+    # one of the circle ties the others to an investigation in part (a suspect and their associates)
     tied = np.where(f["circle_tied"] > 0, p.case_tie, 1.0) * _teamwork(f["circle_team"], f["colleague_expected"] * np.maximum(f["circle_plates"], 1.0), p)
     # ... told as far as sweeps are not the agency's habit: where its officers' lookups of linked plates
     # fall in such circles every day, one more is its practice
     habit = p.sweep_practice_floor + (1.0 - p.sweep_practice_floor) * (
         1.0 - _ramp(f["agency_sweep_practice"], p.sweep_practice_low, p.sweep_practice_high))
-    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tie_discount * tied * (1.0 - investigated) * habit
+    S[:, SIGNAL_INDEX["household_sweep"]] = sweep * tied * habit * person_discount
 
     # area or plate searches near a sensitive site, repeated on several days by one user, as far
     # as chance does not explain them; each day weighted by how little explained it, as a sweep
@@ -312,12 +315,16 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     days = _ramp(f["site_wdays"], 1, p.site_min_days) * _site_surprise(f["site_days"], expected, p)
     S[:, SIGNAL_INDEX["sensitive_site"]] = site_w * np.maximum(days, 0.3 * (f["site_count"] - expected >= 3)) * tie_discount
 
-    # fishing: unexplained plate lookups far above the user's own usual day and the agency's peers'
+    # fishing: unexplained plate lookups far above the user's usual day. An hour is held against the
+    # user's own day (the peers' only until the account has a history): a patrol officer's hour of
+    # sixteen among colleagues who run dozens a day at a desk is theirs to explain. A whole day's
+    # count is held against the busier of the two, as a desk's day is no fishing trip
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
+    own = np.maximum(np.where(f["user_prior"] >= p.offshift_history, f["daily_mean"], base), 4.0)
     fish_hour, fish_day = f["burst_nocase"], f["day_fishing"]
-    hourly = _ramp(fish_hour, p.burst_min, p.burst_full) * _ramp(fish_hour / base, p.burst_ratio / 2, p.burst_ratio)
+    hourly = _ramp(fish_hour, p.burst_min, p.burst_full) * _ramp(fish_hour / own, p.burst_ratio / 2, p.burst_ratio)
     hourly *= _ramp(fish_hour / np.maximum(f["burst"], 1), 0.5, 0.8)
-    daily = _ramp(fish_day, p.day_min, 2 * p.day_min) * _ramp(fish_day / base, p.burst_ratio / 2, p.burst_ratio)
+    daily = _ramp(fish_day, p.day_min, 2 * p.day_min) * _ramp(fish_day / base, p.day_ratio / 2, p.day_ratio)
     daily *= _ramp(fish_day / np.maximum(f["day_count"], 1), 0.5, 0.8)
     # ... weighed as the lack of case numbers on so many lookups tells, by the account's practice
     # (worked out only where there is a burst: most searches have none)

@@ -270,6 +270,22 @@ def test_volume_burst_weighs_half_where_nobody_gives_case_numbers():
     assert strength(run(history(10) + burst), "volume_burst")[-1] == pytest.approx(1.0)
 
 
+def test_an_hour_of_lookups_is_held_against_the_users_own_day_not_busier_peers():
+    """A patrol officer who runs about three lookups a day, then two dozen unexplained ones in forty
+    minutes: a fishing trip, however many a day the agency's desk officers run. The same hour from
+    an officer who runs twelve a day is not."""
+    def account(user: str, every: str) -> list[dict]:  # three weeks of the account's work under case numbers
+        return [{"ts": t, "user_id": user, "plate": f"{user}H{i}", "case_number": "C-1"}
+                for i, t in enumerate(days(400, start="2025-10-01T08:00:00Z", step=every)) if t < "2025-10-24"]
+
+    desk = account("desk", "50min")  # about 29 a day
+    hour = [{"ts": t, "plate": f"B{i}", "reason": "chk"} for i, t in enumerate(days(24, start="2025-10-25T10:00:00Z", step="100s"))]
+    patrol = run(sorted(desk + account("u1", "8h") + hour, key=lambda r: r["ts"]))
+    assert strength(patrol, "volume_burst")[-1] > 0.9
+    busy = run(sorted(desk + account("u1", "2h") + hour, key=lambda r: r["ts"]))
+    assert strength(busy, "volume_burst").max() == 0
+
+
 def test_a_test_of_the_system_on_one_plate_after_another_is_fishing():
     """"Test" explains a user's lookups of a test plate (no repeat), not eighty plates in forty minutes."""
     history = [{"ts": t, "plate": f"H{i}", "case_number": "C-1" if i % 2 else ""} for i, t in enumerate(days(20, step="1D"))]
@@ -481,14 +497,17 @@ def test_a_busy_account_that_looks_one_plate_of_a_circle_up_again_and_again_is_s
     assert strength(run(_busy() + under_case), "household_sweep")[-1] < 0.2  # the case explains that plate's repeats
 
 
-def test_a_sweep_completed_by_a_specific_reason_is_not_discounted_twice():
-    # the third plate's lookup gives a specific reason: it counts half a plate in the circle, and no more
+def test_a_sweep_weighs_each_lookup_by_its_own_reason_as_a_repeat_does():
+    """A detective's sweep of a suspect's household names the offence lookup after lookup; a
+    private one rarely names any. A lookup under a specific reason weighs 0.65, under a case
+    number 0.3; the sweep's earlier, unexplained lookups still weigh in full."""
     rows = [{"ts": t, "plate": p} for t, p in zip(days(4), ["EX1", "KID1", "KID2", "ASSOC1"])]
     rows[3]["reason"] = "armed robbery"
     res = run(rows)
-    assert strength(res, "household_sweep")[-1] == pytest.approx(1.0)
-    rows[3]["case_number"] = "2025-11"  # a case number on the search itself still explains it
-    assert strength(run(rows), "household_sweep")[-1] < 0.5
+    assert strength(res, "household_sweep")[2] == pytest.approx(1.0)
+    assert strength(res, "household_sweep")[3] == pytest.approx(0.65)
+    rows[3]["case_number"] = "2025-11"
+    assert strength(run(rows), "household_sweep")[3] < 0.5
 
 
 def test_a_sweep_of_a_circle_one_of_whose_lookups_a_case_number_tied_weighs_half():
