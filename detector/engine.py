@@ -252,7 +252,10 @@ class Detector:
 
     def score(self, ctx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Stateless fusion of a fully featured ``ctx``: (signal strengths, score, attributions)."""
-        base = np.maximum(ctx["daily_mean"].to_numpy(), ctx["peer_daily"].to_numpy())
+        # the usual day a burst's hour was held against: the user's own, the peers' for a new account (``rules``)
+        own = ctx["daily_mean"].to_numpy()
+        base = np.where(ctx["user_prior"].to_numpy() >= self.params.offshift_history, own,
+                        np.maximum(own, ctx["peer_daily"].to_numpy()))
         ctx["usual_day"] = np.where(base < 0, np.nan, base)
         ctx["offshift"] = (ctx["user_prior"].to_numpy() >= self.params.offshift_history) & (ctx["hour_share"].to_numpy() < self.params.offshift_share)
         ctx["nocase"] = ~ctx["has_case"].to_numpy()

@@ -282,6 +282,8 @@ def test_an_hour_of_lookups_is_held_against_the_users_own_day_not_busier_peers()
     hour = [{"ts": t, "plate": f"B{i}", "reason": "chk"} for i, t in enumerate(days(24, start="2025-10-25T10:00:00Z", step="100s"))]
     patrol = run(sorted(desk + account("u1", "8h") + hour, key=lambda r: r["ts"]))
     assert strength(patrol, "volume_burst")[-1] > 0.9
+    details = [s["detail"] for a in patrol.alerts for s in a.to_record()["signals"] if s["name"] == "volume_burst"]
+    assert details and details[0].endswith("against a usual 3 per day")  # the officer's day, not the desk's 29
     busy = run(sorted(desk + account("u1", "2h") + hour, key=lambda r: r["ts"]))
     assert strength(busy, "volume_burst").max() == 0
 
