@@ -252,7 +252,8 @@ class Detector:
 
     def score(self, ctx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Stateless fusion of a fully featured ``ctx``: (signal strengths, score, attributions)."""
-        # the usual day a burst's hour was held against: the user's own, the peers' for a new account (``rules``)
+        # the usual day a burst's hour is held against (``rules``) and its alert names: the user's own once the
+        # account has a history, else the busier of its own and its peers'
         own = ctx["daily_mean"].to_numpy()
         base = np.where(ctx["user_prior"].to_numpy() >= self.params.offshift_history, own,
                         np.maximum(own, ctx["peer_daily"].to_numpy()))

@@ -320,7 +320,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # sixteen among colleagues who run dozens a day at a desk is theirs to explain. A whole day's
     # count is held against the busier of the two, as a desk's day is no fishing trip
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
-    own = np.maximum(np.where(f["user_prior"] >= p.offshift_history, f["daily_mean"], base), 4.0)
+    own = np.maximum(np.nan_to_num(f["usual_day"], nan=0.0), 4.0)  # the engine's: the user's own day, the peers' for a new account
     fish_hour, fish_day = f["burst_nocase"], f["day_fishing"]
     hourly = _ramp(fish_hour, p.burst_min, p.burst_full) * _ramp(fish_hour / own, p.burst_ratio / 2, p.burst_ratio)
     hourly *= _ramp(fish_hour / np.maximum(f["burst"], 1), 0.5, 0.8)
