@@ -40,7 +40,7 @@ PATTERN_COLUMNS = np.array([SIGNAL_INDEX[s] for s in PATTERN_SIGNALS])
 MIN_SEARCHES = {"informal_sharing": 2}
 COUNTERS = ("nocase", "vague", "offshift", "nationwide", "far_new")
 MAXIMA = ("up_count", "up_days", "circle_plates", "circle_repeat", "site_days", "burst", "plate_users", "plate_users_window",
-          "plate_agencies", "usual_day", "far_burst", "plate_team", "circle_team")
+          "plate_agencies", "usual_day", "far_burst", "plate_team", "circle_team", "peak_hour")
 # What an alert reads of each search it takes in: all an episode keeps of a flagged search while it is not open yet.
 JOINED = ("search_id", "t", "user_id", "reason_bits", "purpose_rule", "rare_surname", "site_category", *COUNTERS, *MAXIMA)
 

@@ -67,7 +67,9 @@ def signal_detail(name: str, ctx: dict) -> str:
     if name == "sensitive_site":
         return f"searches within reach of a {ctx['site_category'].replace('_', ' ')} site on {ctx['max_site_days']:.0f} day(s)"
     if name == "volume_burst":
-        return f"up to {ctx['max_burst']:.0f} searches in about an hour against a usual {ctx['usual_day']:.0f} per day"
+        peak = ctx.get("peak_hour", 0.0)  # alerts stored before it was kept have none
+        return (f"up to {ctx['max_burst']:.0f} searches in about an hour against a usual {ctx['usual_day']:.0f} per day"
+                + (f" and a usual busiest hour of {peak:.0f}" if peak > 0 else ""))
     if name == "informal_sharing":
         return f"{_run_of_far(ctx)}; {_times(ctx['far_new'], 'lookup')} of them in this alert"
     if name == "subject_swarm":

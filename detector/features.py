@@ -36,6 +36,7 @@ USER_FEATURES = (
     "circle_plates", "sweep_anchor", "circle_repeat", "located_count", "peer_site_count", "peer_located",
     "linked_recent", "circle_chance", "far_new", "site_wdays", "own_case_practice", "fixations", "agency_case_practice",
     "up_offshift", "circle_tied", "circle_team", "plate_team", "agency_sweep_practice", "colleague_expected",
+    "peak_hour",
 )
 TARGET_FEATURES = ("plate_prior", "plate_users", "plate_agencies", "plate_cover", "plate_users_window", "plate_hotlist",
                    "plate_users_before")
@@ -58,6 +59,9 @@ OFFSHIFT_SHARE, OFFSHIFT_HISTORY = 0.01, 50.0
 # this many (weighted) plates looked up by one user within the sweep window, a running mean like case practice
 # (none, as if over this many lookups, at first: one officer's sweep is no agency's habit)
 SWEEP_PRACTICE_PLATES, SWEEP_PRACTICE_PRIOR_LOOKUPS = 2.5, 500.0
+# A user's usual busiest hour (an EWMA of each day's highest decayed hourly count of unexplained
+# plate lookups) is known once this many of the user's days have closed
+PEAK_DAYS = 5
 
 
 @njit(cache=True, nogil=True)
@@ -142,6 +146,7 @@ def user_kernel(  # pragma: no cover - compiled
     t, user, agency, plate, site, located, explained, probing, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix, u_case_practice,
+    u_day_peak, u_peak,
     a_daily, a_n, a_located, a_searches, a_case_practice, a_linked, a_sweep_practice, a_first,
     p_slots, p_size, p_count, p_days, p_lastday, p_first, p_nocase, p_case, p_off,
     s_slots, s_size, s_count, s_days, s_lastday, s_wdays, s_daymax,
@@ -225,6 +230,8 @@ def user_kernel(  # pragma: no cover - compiled
                 else:
                     u_daily[u] = (1 - daily_alpha) * u_daily[u] + daily_alpha * c
                 u_far_daily[u] = u_far_day[u] if u_active[u] == 0 else (1 - daily_alpha) * u_far_daily[u] + daily_alpha * u_far_day[u]
+                # the user's usual busiest hour of unexplained lookups (from the first day it holds one)
+                u_peak[u] = u_day_peak[u] if u_peak[u] <= 0 else (1 - daily_alpha) * u_peak[u] + daily_alpha * u_day_peak[u]
                 u_active[u] += 1
                 if a_n[a] == 0:
                     a_daily[a] = c
@@ -234,6 +241,7 @@ def user_kernel(  # pragma: no cover - compiled
             u_day[u] = day
             u_day_count[u] = 0.0
             u_day_fish[u] = 0.0
+            u_day_peak[u] = 0.0
             u_far_day[u] = 0.0
         n_prior = u_n[u]
         out[0, i] = n_prior
@@ -268,7 +276,9 @@ def user_kernel(  # pragma: no cover - compiled
         # fishing is unexplained lookups of plates (a "test" of the system on one plate after another
         # among them); a storm of area searches answers an incident
         fishing = (1.0 if probing[i] else 1.0 - explained[i]) if plate[i] >= 0 else 0.0
+        out[37, i] = u_peak[u] if u_active[u] >= PEAK_DAYS and u_peak[u] > 0 else -1.0
         u_burst_nc[u] = u_burst_nc[u] * burst + fishing
+        u_day_peak[u] = max(u_day_peak[u], u_burst[u])
         u_day_fish[u] += fishing
         out[7, i] = u_day_fish[u]
         # unexplained far-reaching lookups of unknown plates, of people the agency never looked up
@@ -595,6 +605,8 @@ class UserSide(_Forgetting):
             "linked": (np.float64, 0.0), "linked_last": (np.int64, -1), "fix": (np.float64, 0.0),
             # the first search sets it; an account restored from a checkpoint without it starts even
             "case_practice": (np.float64, CASE_PRACTICE_PRIOR),
+            # an account restored from a checkpoint without them takes its first day's busiest hour as usual
+            "day_peak": (np.float64, 0.0), "peak": (np.float64, 0.0),
         })
         self.agency = Table({"daily": (np.float64, 0.0), "n": (np.float64, 0.0), "located": (np.float64, 0.0),
                              "searches": (np.float64, 0.0), "case_practice": (np.float64, CASE_PRACTICE_PRIOR),
@@ -664,7 +676,7 @@ class UserSide(_Forgetting):
         self.pair.size, self.site.size, self.agency_site.size, self.agency_person.size, self.linked.size = user_kernel(
             t, u, a, p, s, located, explained, probing, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
-            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"], A["linked"], A["sweep_practice"], A["first"],
+            U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], U["day_peak"], U["peak"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"], A["linked"], A["sweep_practice"], A["first"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["off"],
             self.site.slots.table, self.site.size, S["count"], S["days"], S["lastday"], S["wdays"], S["daymax"],
             self.agency_site.slots.table, self.agency_site.size, self.agency_site.data["count"],

@@ -62,6 +62,8 @@ class RuleParams:
     burst_min: float = 10.0  # unexplained plate lookups within the decayed 1-hour window where a burst starts
     burst_full: float = 16.0  # ... and where it is at full strength
     burst_ratio: float = 4.0  # ... and this many times the user's own usual day (from half as many; the peers' for a new account)
+    peak_ratio: float = 4.0  # ... or this many times the user's usual busiest hour (from half as many), once known ...
+    peak_floor: float = 3.0  # ... taken as at least this many lookups
     day_min: float = 40.0  # unexplained plate lookups in one day that count as a burst (full at twice as many) ...
     day_ratio: float = 6.0  # ... and this many times the user's usual day or the peers', whichever is more (from half as many)
     sweep_min: float = 3.0  # distinct plates of one circle within the window
@@ -318,11 +320,15 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # fishing: unexplained plate lookups far above the user's usual day. An hour is held against the
     # user's own day (the peers' only until the account has a history): a patrol officer's hour of
     # sixteen among colleagues who run dozens a day at a desk is theirs to explain. A whole day's
-    # count is held against the busier of the two, as a desk's day is no fishing trip
+    # count is held against the busier of the two, as a desk's day is no fishing trip. Or an hour is held
+    # against the user's usual busiest hour, once a few days show it: an officer who runs fifty a day
+    # spread over the shift, then fifty in one hour, fished in that hour however busy the days are
     base = np.maximum(np.maximum(f["daily_mean"], f["peer_daily"]), 4.0)
     own = np.maximum(np.nan_to_num(f["usual_day"], nan=0.0), 4.0)  # the engine's: the user's own day, the peers' for a new account
     fish_hour, fish_day = f["burst_nocase"], f["day_fishing"]
-    hourly = _ramp(fish_hour, p.burst_min, p.burst_full) * _ramp(fish_hour / own, p.burst_ratio / 2, p.burst_ratio)
+    peak = np.where(f["peak_hour"] > 0, np.maximum(f["peak_hour"], p.peak_floor), np.inf)
+    hourly = _ramp(fish_hour, p.burst_min, p.burst_full) * np.maximum(
+        _ramp(fish_hour / own, p.burst_ratio / 2, p.burst_ratio), _ramp(fish_hour / peak, p.peak_ratio / 2, p.peak_ratio))
     hourly *= _ramp(fish_hour / np.maximum(f["burst"], 1), 0.5, 0.8)
     daily = _ramp(fish_day, p.day_min, 2 * p.day_min) * _ramp(fish_day / base, p.day_ratio / 2, p.day_ratio)
     daily *= _ramp(fish_day / np.maximum(f["day_count"], 1), 0.5, 0.8)

@@ -273,19 +273,43 @@ def test_volume_burst_weighs_half_where_nobody_gives_case_numbers():
 def test_an_hour_of_lookups_is_held_against_the_users_own_day_not_busier_peers():
     """A patrol officer who runs about three lookups a day, then two dozen unexplained ones in forty
     minutes: a fishing trip, however many a day the agency's desk officers run. The same hour from
-    an officer who runs twelve a day is not."""
+    an officer who runs sixteen every morning within the hour is not."""
     def account(user: str, every: str) -> list[dict]:  # three weeks of the account's work under case numbers
         return [{"ts": t, "user_id": user, "plate": f"{user}H{i}", "case_number": "C-1"}
                 for i, t in enumerate(days(400, start="2025-10-01T08:00:00Z", step=every)) if t < "2025-10-24"]
 
     desk = account("desk", "50min")  # about 29 a day
+    mornings = [{"ts": t.isoformat(), "plate": f"M{i}", "case_number": "C-1"} for i, t in enumerate(
+        pd.date_range("2025-10-01T08:00:00Z", periods=23, freq="D").repeat(16) + pd.to_timedelta(np.tile(np.arange(16) * 3, 23), unit="min"))]
     hour = [{"ts": t, "plate": f"B{i}", "reason": "chk"} for i, t in enumerate(days(24, start="2025-10-25T10:00:00Z", step="100s"))]
     patrol = run(sorted(desk + account("u1", "8h") + hour, key=lambda r: r["ts"]))
     assert strength(patrol, "volume_burst")[-1] > 0.9
     details = [s["detail"] for a in patrol.alerts for s in a.to_record()["signals"] if s["name"] == "volume_burst"]
-    assert details and details[0].endswith("against a usual 3 per day")  # the officer's day, not the desk's 29
-    busy = run(sorted(desk + account("u1", "2h") + hour, key=lambda r: r["ts"]))
+    assert details and "against a usual 3 per day" in details[0]  # the officer's day, not the desk's 29
+    busy = run(sorted(desk + mornings + hour, key=lambda r: r["ts"]))
     assert strength(busy, "volume_burst").max() == 0
+
+
+def test_an_hour_far_above_the_users_usual_busiest_hour_is_fishing_however_busy_the_days():
+    """An officer who runs about sixty lookups a day, one every ten minutes through a ten-hour shift
+    (a busiest hour of about six), then sixty unexplained ones in one hour: under twice the usual
+    day, but ten times the usual busiest hour. The same hour from an officer whose days come in
+    bursts of forty is no fishing trip."""
+    def account(burst: int) -> list[dict]:  # three weeks under case numbers, sixty lookups a day
+        rows = []
+        for day in pd.date_range("2025-10-01", periods=21, freq="D"):
+            at = (pd.date_range(day + pd.Timedelta("08:00:00"), periods=60, freq="10min") if burst == 1 else
+                  pd.date_range(day + pd.Timedelta("08:00:00"), periods=40, freq="60s").append(
+                      pd.date_range(day + pd.Timedelta("14:00:00"), periods=20, freq="10min")))
+            rows += [{"ts": t.tz_localize("UTC").isoformat(), "plate": f"W{day.day}-{i}", "case_number": "C-1"} for i, t in enumerate(at)]
+        return rows
+
+    hour = [{"ts": t, "plate": f"B{i}", "reason": "chk"} for i, t in enumerate(days(60, start="2025-10-25T10:00:00Z", step="60s"))]
+    spread = run(account(1) + hour)
+    assert strength(spread, "volume_burst")[-1] > 0.9
+    details = [s["detail"] for a in spread.alerts for s in a.to_record()["signals"] if s["name"] == "volume_burst"]
+    assert details and "and a usual busiest hour of" in details[0]
+    assert strength(run(account(40) + hour), "volume_burst").max() < 0.5
 
 
 def test_a_test_of_the_system_on_one_plate_after_another_is_fishing():
