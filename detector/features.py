@@ -59,8 +59,9 @@ OFFSHIFT_SHARE, OFFSHIFT_HISTORY = 0.01, 50.0
 # this many (weighted) plates looked up by one user within the sweep window, a running mean like case practice
 # (none, as if over this many lookups, at first: one officer's sweep is no agency's habit)
 SWEEP_PRACTICE_PLATES, SWEEP_PRACTICE_PRIOR_LOOKUPS = 2.5, 500.0
-# A user's usual busiest hour (an EWMA of each day's highest decayed hourly count of unexplained
-# plate lookups) is known once this many of the user's days have closed
+# A user's usual busiest hour (an EWMA of each day's highest decayed hourly count of the user's
+# searches, explained or not: a diligent account's busy hours show its pace too) is known once
+# this many of the user's days have closed
 PEAK_DAYS = 5
 
 
@@ -230,7 +231,7 @@ def user_kernel(  # pragma: no cover - compiled
                 else:
                     u_daily[u] = (1 - daily_alpha) * u_daily[u] + daily_alpha * c
                 u_far_daily[u] = u_far_day[u] if u_active[u] == 0 else (1 - daily_alpha) * u_far_daily[u] + daily_alpha * u_far_day[u]
-                # the user's usual busiest hour of unexplained lookups (from the first day it holds one)
+                # the user's usual busiest hour (from the first day that holds one)
                 u_peak[u] = u_day_peak[u] if u_peak[u] <= 0 else (1 - daily_alpha) * u_peak[u] + daily_alpha * u_day_peak[u]
                 u_active[u] += 1
                 if a_n[a] == 0:
