@@ -10,9 +10,13 @@ prints the before/after table of docs/quality.md, naming the incidents one versi
 the other misses. With ``--without``, also each world without a reference file or with a
 field of the searches left blank throughout (or by half the agencies, a third of the
 users, or in half the searches), or with every benign reason vague, as an export may come: what each unlocks,
-and whether its absence floods the queue; with ``--compare`` too, each variant before and after. Asserts nothing.
+and whether its absence floods the queue; with ``--compare`` too, each variant before and after.
+With ``--independent``, also worlds of the independently written generator
+(``bench/independent_world.py``, into DIR/independent-<seed>), judged the same way and, with
+``--compare``, before and after: what carries over to data this project did not make. Asserts nothing.
 
-    python bench/quality.py [--seeds 21001 21002 21003] [--sizes] [--compare REV] [--without ...] [--data DIR]
+    python bench/quality.py [--seeds 21001 21002 21003] [--sizes] [--compare REV] [--without ...]
+                            [--independent 1 2 3] [--data DIR]
 
 Seeds a version was tuned on say little about it: give seeds never used before
 (docs/quality.md lists the used ones).
@@ -61,6 +65,15 @@ def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Pa
         from synthetic import generate
 
         generate(days=days, seed=seed, searches=searches).write(world)
+    return world
+
+
+def _independent(data: Path, seed: int) -> Path:
+    """A world of the independently written generator, made once into ``data``."""
+    world = data / f"independent-{seed}"
+    if not (world / "labels.csv").exists():
+        script = Path(__file__).resolve().parent / "independent_world.py"
+        subprocess.run([sys.executable, str(script), "--seed", str(seed), "--out", str(world)], check=True, stdout=subprocess.DEVNULL)
     return world
 
 
@@ -138,9 +151,9 @@ def compare_table(pairs: dict[str, tuple[Quality, Quality]]) -> str:
     return "\n".join(rows + [""] + changed)
 
 
-def scenario_table(qualities: dict[int, Quality]) -> str:
+def scenario_table(qualities: dict[int | str, Quality]) -> str:
     seeds = list(qualities)
-    rows = ["| scenario | " + " | ".join(f"seed {s}: incident recall (laundered)" for s in seeds) + " |",
+    rows = ["| scenario | " + " | ".join(f"{f'seed {s}' if isinstance(s, int) else s}: incident recall (laundered)" for s in seeds) + " |",
             "|---|" + "---|" * len(seeds)]
     for name in [s.scenario for s in qualities[seeds[0]].scenarios]:
         cells = []
@@ -186,6 +199,8 @@ def main() -> None:
     variants = [*REFERENCE_FILES, *BLANK_FIELDS, *BLANK_IN_PART, VAGUE_REASONS]
     ap.add_argument("--without", nargs="+", choices=variants, default=[], metavar="NAME",
                     help="also each seed's world without this reference file or with these fields blank (in part), or reasons vague: " + ", ".join(variants))
+    ap.add_argument("--independent", type=int, nargs="+", default=[], metavar="SEED",
+                    help="also these seeds of the independently written generator (bench/independent_world.py)")
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "alpr-quality")
     args = ap.parse_args()
     keep_freed_memory()
@@ -208,6 +223,14 @@ def main() -> None:
             if args.compare:  # what this version changed on each variant
                 print()
                 print(compare_table({name: (_quality(_without(world, name), Path(code)), q) for name, q in variants.items()}))
+        if args.independent:
+            worlds = {f"independent {seed}": _independent(args.data, seed) for seed in args.independent}
+            outside = {label: _quality(world) for label, world in worlds.items()}
+            print()
+            print(scenario_table(outside))
+            if args.compare:
+                print()
+                print(compare_table({label: (_quality(world, Path(code)), outside[label]) for label, world in worlds.items()}))
 
 
 if __name__ == "__main__":
