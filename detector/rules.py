@@ -336,7 +336,8 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     # (worked out only where there is a burst: most searches have none)
     burst = np.maximum(hourly, daily)
     rows = np.flatnonzero(burst)
-    burst[rows] *= _caseless_weight(p, _caseless_tells(case_practice(f, p)[rows], fish_day[rows], p))
+    practice = case_practice({k: f[k][rows] for k in ("own_case_practice", "agency_case_practice", "user_prior")}, p)
+    burst[rows] *= _caseless_weight(p, _caseless_tells(practice, fish_day[rows], p))
     S[:, SIGNAL_INDEX["volume_burst"]] = burst
 
     # a reach far beyond this user's usual one
