@@ -1588,7 +1588,12 @@ def main():
     a = ap.parse_args()
     if a.days < 30:
         ap.error("--days must be >= 30")
-    Gen(a).run()
+    try:
+        Gen(a).run()
+    except RuntimeError as exc:  # the world's officers, households or sites ran out for its incidents
+        # incidents scale with --searches, the agencies' officers and sites do not
+        ap.error(f"{exc}: too many incidents for this world at --searches {a.searches} "
+                 f"(--incident-scale {a.incident_scale}); lower --incident-scale (0.4 suits 1,000,000)")
 
 
 if __name__ == "__main__":
