@@ -127,7 +127,7 @@ VAGUE_WORDS = frozenset(
     case locate locating follow followup follow-up up info information intel other search searching lookup look
     n/a na none unknown misc general check ongoing per request assist police patrol daytime for best result
     criminal crime activity suspicious vehicle veh person of interest poi agency outside allied
-    request requested suspect suspects sus susp id vehicle of interest f/u fu chk random""".split()
+    request requested req suspect suspects sus susp id vehicle of interest f/u fu chk random""".split()
 )
 _CASE_ONLY = re.compile(r"^#?[a-z]{0,4}-?\d[\da-z-]{3,}$", re.IGNORECASE)
 _REDACTED = r"^[\s*#xX█-]*$|^\[?redacted\]?$"
@@ -193,6 +193,8 @@ def classify(text: str) -> int:
     (['immigration'], ['immigration'], ['crime', 'crime_scene'], [])
     >>> names("women's health clinic"), names("gender clinic visitor"), names("susp veh"), names("f/u"), names("random chk")
     (['reproductive_health'], ['gender_affirming_care'], ['vague'], ['vague'], ['vague'])
+    >>> names("per req"), names("Other - per req")
+    (['vague'], ['vague'])
     """
     return int(classify_texts([text])[0])
 
