@@ -223,6 +223,11 @@ def hav_m(lat1, lon1, lat2, lon2):
     return 12742000 * math.asin(math.sqrt(a))
 
 
+class RanOut(RuntimeError):
+    """The world has no officer, household or site left for an incident (incidents scale with --searches,
+    the agencies' officers and sites do not)."""
+
+
 class Gen:
     def __init__(self, a):
         self.a = a
@@ -1061,7 +1066,7 @@ class Gen:
                 continue
             self.used_users.add(ui)
             return ui
-        raise RuntimeError("no officer")
+        raise RanOut("no officer")
 
     def take_hh(self, minplates=1, pred=None):
         R = self.R
@@ -1075,7 +1080,7 @@ class Gen:
             self.reserved_hh.add(hi)
             self.reserved_plates.update(h["plates"])
             return hi
-        raise RuntimeError("no household")
+        raise RanOut("no household")
 
     def sessions(self, ui, n, d0, span, off_p, per=(1, 5), gap=240.0, anyday_off=True):
         """yield n timestamps grouped in sessions on days within [d0, d0+span]"""
@@ -1211,11 +1216,11 @@ class Gen:
             s = self.sites[si]
             try:
                 ui = self.officer(kinds=kinds, ai=s["ai"])
-            except RuntimeError:
+            except RanOut:
                 continue
             self.used_sites.add(si)
             return ui, s
-        raise RuntimeError("no site officer " + cat)
+        raise RanOut("no site officer " + cat)
 
     def inc_reproductive(self, lab, variant):
         R = self.R
@@ -1590,8 +1595,7 @@ def main():
         ap.error("--days must be >= 30")
     try:
         Gen(a).run()
-    except RuntimeError as exc:  # the world's officers, households or sites ran out for its incidents
-        # incidents scale with --searches, the agencies' officers and sites do not
+    except RanOut as exc:
         ap.error(f"{exc}: too many incidents for this world at --searches {a.searches} "
                  f"(--incident-scale {a.incident_scale}); lower --incident-scale (0.4 suits 1,000,000)")
 
