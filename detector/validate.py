@@ -104,7 +104,7 @@ def _as_text(col: pd.Series) -> pd.Series:
     return out.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).astype(str)
 
 
-def _parse_ts(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def parse_ts(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Timestamps to UTC; returns the parsed column and a mask of present-but-invalid values."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return col.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"), np.zeros(len(col), bool)
@@ -173,7 +173,7 @@ def canonicalize(
                 flag((text == "").to_numpy(), f.name, "required value is empty")
             out[f.name] = text
         elif f.kind == "ts":
-            parsed, invalid = _parse_ts(col) if col is not None else (
+            parsed, invalid = parse_ts(col) if col is not None else (
                 pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), np.zeros(n, bool))
             flag(invalid, f.name, "expected an ISO-8601 timestamp")
             if f.required:

@@ -6,6 +6,7 @@ by ``detector.validate.canonicalize`` with its real line numbers.
 
 from __future__ import annotations
 
+import csv
 import json
 import queue
 import threading
@@ -15,9 +16,12 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from detector.validate import InputError, Reject, RejectSink, canonicalize, check_columns
+from detector.validate import InputError, Reject, RejectSink, canonicalize, check_columns, parse_ts
 from streams.decode import raw_frame
 
 CHUNK_ROWS = 250_000
@@ -132,6 +136,48 @@ def read_searches(path: str | Path, rejects: RejectSink, chunk_rows: int = CHUNK
         yield from _read_jsonl(p, chunk_rows, rejects)
     else:
         yield from prefetched(_read_csv(p, chunk_rows, rejects))
+
+
+def listed_in_time_order(path: str | Path) -> bool:
+    """Whether a canonical Parquet or CSV file lists its searches oldest first: its valid
+    times (rows without one are rejected) never go back.
+
+    From that one column, read by Arrow a block at a time (a fifth of a second for a
+    million CSV rows, to the first search out of order), so that a file in order can
+    stream into the detector while the rest is read (``streams.order``). False where it
+    cannot tell at that cost: JSON Lines, whose parse is the reading itself, or a file
+    Arrow's reader takes otherwise than ours.
+    """
+    p = find_searches_file(path)
+    last = np.iinfo(np.int64).min
+    try:
+        if p.suffix.lower() == ".parquet":
+            blocks = pq.ParquetFile(p).iter_batches(batch_size=CHUNK_ROWS, columns=["ts"])
+        elif p.suffix.lower() == ".csv":
+            with p.open("r", encoding="utf-8-sig", newline="") as fh:
+                name = next(c for c in next(csv.reader(fh)) if c.strip() == "ts")
+            blocks = pa_csv.open_csv(p, parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                                     convert_options=pa_csv.ConvertOptions(include_columns=[name],
+                                                                           column_types={name: pa.string()}))
+        else:
+            return False
+        for block in blocks:
+            t = _valid_times(block.column(0))
+            if len(t) and (t[0] < last or not np.all(t[1:] >= t[:-1])):
+                return False
+            last = t[-1] if len(t) else last
+    except (pa.ArrowException, OSError, ValueError, StopIteration, csv.Error):
+        return False
+    return True
+
+
+def _valid_times(column: pa.Array) -> np.ndarray:
+    """The valid times of a column as int64 nanoseconds, in order."""
+    try:  # Arrow's parse, ten times as fast as ours where every value is a valid time
+        t = pc.cast(column, pa.timestamp("ns", tz="UTC")).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, ValueError):
+        t = parse_ts(column.to_pandas())[0].to_numpy(dtype="datetime64[ns]")
+    return t[~np.isnat(t)].view(np.int64)
 
 
 class Stopped(Exception):

@@ -34,13 +34,13 @@ class ProduceSummary:
 
 
 def read_sorted(path: str | Path, fmt: str | None = None, agency: str | None = None) -> tuple[pd.DataFrame, int]:
-    """All valid searches of ``path`` in (ts, search_id) order, and how many rows were rejected."""
+    """All valid searches of ``path`` in (ts, search_id) order, as ``open_searches`` feeds
+    them, and how many rows were rejected."""
     rejects = RejectCounter()
     batches = [b for b in open_searches(path, rejects, fmt, agency) if len(b)]
     if not batches:
         return pd.DataFrame(), len(rejects)
-    frame = pd.concat(batches, ignore_index=True)
-    return frame.sort_values(["ts", "search_id"], kind="stable", ignore_index=True), len(rejects)
+    return pd.concat(batches, ignore_index=True), len(rejects)
 
 
 def canonical_records(batch: pd.DataFrame) -> list[dict]:

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from detector.schema import REQUIRED
 from detector.validate import RejectSink
-from streams.files import CHUNK_ROWS, find_searches_file, read_searches
+from streams.files import CHUNK_ROWS, find_searches_file, listed_in_time_order, read_searches
 from streams.order import oldest_first
 
 
@@ -31,13 +31,13 @@ def open_searches(path: str | Path, rejects: RejectSink, fmt: str | None = None,
 
     Oldest first whatever order the file lists them in (``streams.order.oldest_first``,
     which ``progress`` is for): the detector's features are built from what came before.
+    A canonical file whose times a scan finds in order streams straight through; any other
+    is read whole first.
     """
     p = find_searches_file(path)
     rows = chunk_rows or CHUNK_ROWS
     if fmt == "canonical" or (fmt is None and is_canonical(p)):
-        batches = read_searches(p, rejects, rows)
-    else:
-        from streams.vendor import read_export
+        return oldest_first(read_searches(p, rejects, rows), rows, str(p), progress, listed_in_time_order(p))
+    from streams.vendor import read_export
 
-        batches = read_export(p, rejects, format=fmt, agency=agency, chunk_rows=rows)
-    return oldest_first(batches, rows, str(p), progress)
+    return oldest_first(read_export(p, rejects, format=fmt, agency=agency, chunk_rows=rows), rows, str(p), progress)
