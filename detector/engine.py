@@ -254,10 +254,12 @@ class Detector:
         """Stateless fusion of a fully featured ``ctx``: (signal strengths, score, attributions)."""
         # the usual day a burst's hour is held against (``rules``) and its alert names: the user's own once the
         # account has a history, else the busier of its own and its peers'
+        # (its hours too: ``rules`` weighs the off-shift signal only then)
         history = ctx["user_prior"].to_numpy() >= self.params.offshift_history
         own = ctx["daily_mean"].to_numpy()
         base = np.where(history, own, np.maximum(own, ctx["peer_daily"].to_numpy()))
         ctx["usual_day"] = np.where(base < 0, np.nan, base)
+        ctx["has_history"] = history
         ctx["offshift"] = history & (ctx["hour_share"].to_numpy() < self.params.offshift_share)
         ctx["nocase"] = ~ctx["has_case"].to_numpy()
         ctx["nationwide"] = ctx["networks"].to_numpy() >= self.params.nationwide_networks

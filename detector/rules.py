@@ -384,8 +384,7 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["protected_reason"]] = f["protected_reason"] * scene
     S[:, SIGNAL_INDEX["personal_data_reason"]] = f["personal_data"]
     S[:, SIGNAL_INDEX["nationwide_scope"]] = nat
-    hist_ok = f["user_prior"] >= p.offshift_history
-    S[:, SIGNAL_INDEX["off_shift"]] = hist_ok * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))
+    S[:, SIGNAL_INDEX["off_shift"]] = f["has_history"] * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))
     S[:, SIGNAL_INDEX["no_case_number"]] = ~f["has_case"].astype(bool) * _ramp(f["agency_case_practice"], 0.0, p.case_practice_full)
     S[:, SIGNAL_INDEX["vague_reason"]] = f["vague"]
     return S
