@@ -9,7 +9,8 @@ with the project's code at that git revision (in a subprocess, from ``git archiv
 prints the before/after table of docs/quality.md, naming the incidents one version finds and
 the other misses. With ``--without``, also each world without a reference file or with a
 field of the searches left blank throughout (or by half the agencies, a third of the
-users, or in half the searches), or with every benign reason vague, as an export may come: what each unlocks,
+users, or in half the searches), or with every benign reason vague, or with a quarter of
+the agencies' rows withheld (``***``), as an export may come: what each unlocks,
 and whether its absence floods the queue; with ``--compare`` too, each variant before and after.
 With ``--independent``, also worlds of the independently written generator
 (``bench/independent_world.py``, into DIR/independent-<seed>), judged the same way and, with
@@ -57,6 +58,9 @@ BLANK_IN_PART = {"case_number_half_agencies": ("case_number", "agency", 2), "cas
 # in released logs are: each account's favourite vague reason on every search not labelled misuse
 # (training and test searches keep theirs, which say so)
 VAGUE_REASONS = "reasons_vague"
+# ... or a quarter of the agencies' officers, plates and case numbers printed ``***``, as a Network
+# Audit prints other agencies' rows since December 2025
+WITHHELD = "withheld_quarter_agencies"
 
 
 def _world(data: Path, seed: int, days: int = 60, searches: int = 200_000) -> Path:
@@ -79,11 +83,12 @@ def _independent(data: Path, seed: int) -> Path:
 
 def _without(world: Path, name: str) -> Path:
     """A copy of ``world`` without the reference file ``name``, or with the fields ``BLANK_FIELDS[name]``
-    blank, or one field blank in part (``BLANK_IN_PART``), or its benign reasons vague (``VAGUE_REASONS``)."""
+    blank, or one field blank in part (``BLANK_IN_PART``), or its benign reasons vague (``VAGUE_REASONS``), or
+    some agencies' rows withheld (``WITHHELD``)."""
     variant = world.with_name(f"{world.name}-without-{name}")
     if not (variant / "labels.csv").exists():
         variant.mkdir(parents=True, exist_ok=True)
-        edited = name in BLANK_FIELDS or name in BLANK_IN_PART or name == VAGUE_REASONS
+        edited = name in BLANK_FIELDS or name in BLANK_IN_PART or name in (VAGUE_REASONS, WITHHELD)
         copied = ("labels.csv", *(f"{ref}.csv" for ref in REFERENCE_FILES if ref != name), *(() if edited else ("searches.csv",)))
         for file in copied:
             if (world / file).exists():
@@ -101,6 +106,10 @@ def _without(world: Path, name: str) -> Path:
                 training = "|".join(re.escape(text) for text in vocab.CATEGORIES[vocab.CAT_TRAINING].texts)
                 benign &= ~searches["reason"].str.contains(training, case=False)
                 searches.loc[benign, "reason"] = searches.loc[benign, "user_id"].map(favourite)
+            elif name == WITHHELD:
+                other = searches["agency"].isin(sorted(searches["agency"].unique())[::4])
+                for field in ("user_id", "plate", "case_number"):
+                    searches.loc[other & (searches[field] != ""), field] = "***"
             else:
                 field, by, k = BLANK_IN_PART[name]
                 if by is None:
@@ -196,9 +205,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[21001, 21002, 21003])
     ap.add_argument("--sizes", action="store_true", help="also the worlds across sizes (a few minutes more)")
     ap.add_argument("--compare", metavar="REV", help="also replay with the code at this git revision: the before/after table")
-    variants = [*REFERENCE_FILES, *BLANK_FIELDS, *BLANK_IN_PART, VAGUE_REASONS]
+    variants = [*REFERENCE_FILES, *BLANK_FIELDS, *BLANK_IN_PART, VAGUE_REASONS, WITHHELD]
     ap.add_argument("--without", nargs="+", choices=variants, default=[], metavar="NAME",
-                    help="also each seed's world without this reference file or with these fields blank (in part), or reasons vague: " + ", ".join(variants))
+                    help="also each seed's world without this reference file or with these fields blank (in part), reasons vague or rows withheld: " + ", ".join(variants))
     ap.add_argument("--independent", type=int, nargs="+", default=[], metavar="SEED",
                     help="also these seeds of the independently written generator (bench/independent_world.py)")
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "alpr-quality")

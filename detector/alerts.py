@@ -28,6 +28,7 @@ import pandas as pd
 
 from detector.explain import SIGNAL_TITLES, pseudonym, signal_detail, summary
 from detector.reasons import PROTECTED, names_of
+from detector.redaction import WITHHELD_KEY
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SIGNALS
 from detector.schema import NS_DAY
 from detector.scoring import OPEN_THRESHOLD
@@ -162,7 +163,7 @@ class Alerter:
                     key=key, pattern=pattern, user_id=str(cols["user_id"][k]), agency=str(cols["agency"][k]),
                     first_ns=t, last_ns=t,
                     stats=blank_stats() | {
-                        "target": pseudonym(str(cols["plate"][k])) if cols["plate"][k] else "no plate",
+                        "target": _target(str(cols["plate"][k])),
                         "site_category": str(cols["site_category"][k]), "reason_categories": [],
                         "agency_state": str(cols["agency_state"][k]), "agency_kind": str(cols["agency_kind"][k]),
                         "rule": cols["sharing_rule"][k], "purpose_rule": "", "rare_surname": False,
@@ -220,6 +221,13 @@ class Alerter:
         """Forget episodes that can no longer be extended, so state stays bounded."""
         longest = max(GAP_DAYS.values()) * NS_DAY
         self.open = {k: a for k, a in self.open.items() if now_ns - a.last_ns <= longest}
+
+
+def _target(plate: str) -> str:
+    """How an alert names the plate of its first search: by a pseudonym, never the plate itself."""
+    if not plate:
+        return "no plate"
+    return "a withheld plate" if plate.startswith(WITHHELD_KEY) else pseudonym(plate)
 
 
 def _plain(value: object) -> object:

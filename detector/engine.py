@@ -22,6 +22,7 @@ from detector.features import TARGET_FEATURES, USER_FEATURES, TargetSide, UserSi
 from detector.policy import Policy
 from detector.reasons import BIT, PROTECTED, classify_column, gives_case
 from detector.reference import PlateFacts, Reference, lookup
+from detector.redaction import WITHHELD, WITHHELD_KEY
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SITE_WEIGHT, RuleParams, compute_signals
 from detector.schema import ts_ns
 from detector.scoring import Fusion
@@ -94,16 +95,22 @@ class Detector:
         ``batch`` must be in time order, so that the keys' values come in order of first search.
         """
         ref = self.reference
-        agency, user_id, typed = (Keys.of(batch[name]) for name in ("agency", "user_id", "plate"))
+        agency, user_id = (Keys.of(batch[name]) for name in ("agency", "user_id"))
         accounts = agency.pairs(user_id)
         user = accounts.derive([f"{a}\x1f{u or UNKNOWN_USER}" for a, u in accounts.values])
-        plate = ref.resolve_partials(typed, batch["plate"])
+        plates = batch["plate"]
+        withheld = (plates == WITHHELD).to_numpy()
+        if withheld.any():  # each a plate of its own (``detector.redaction``)
+            plates = plates.where(~withheld, WITHHELD_KEY + batch["search_id"])
+        typed = Keys.of(plates)
+        plate = ref.resolve_partials(typed, plates)
         facts = ref.plate_facts(plate.values)
         c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency", "case_number")}
         # the plate searched for, a partial plate resolved: what the feature state and episodes key on
-        c["plate"] = batch["plate"].array if plate is typed else plate.strings()
+        c["plate"] = plates.array if plate is typed else plate.strings()
         c["t"] = ts_ns(batch["ts"])
         c["user_key"] = user.strings()
+        c["redacted_user"] = (batch["user_id"] == "").to_numpy()
         bits = classify_column(batch["reason"], batch["offense_type"], batch["case_number"])
         c.update(self._reason_columns(batch, bits))
         # a keyword beside a crime and a case number names a victim or a scene, not the purpose
@@ -177,12 +184,16 @@ class Detector:
         return ""
 
     def _far(self, batch: pd.DataFrame, registered: np.ndarray, networks: np.ndarray, covered: np.ndarray) -> np.ndarray:
-        """Far-reaching lookup of a plate unknown locally, weighted by how little explains it."""
+        """Far-reaching lookup of a plate unknown locally, weighted by how little explains it.
+
+        Whether a withheld plate is known locally is not known: it counts only by its state.
+        """
         has_plate = (batch["plate"] != "").to_numpy()
+        unknown = ~registered & (batch["plate"] != WITHHELD).to_numpy()
         home = self.policy.state or ""
         plate_state = batch["plate_state"]
         foreign_plate = ((plate_state != "") & (plate_state != home)).to_numpy() if home else np.zeros(len(batch), bool)
-        return ((networks >= self.params.nationwide_networks) & has_plate & (~registered | foreign_plate)) * (1.0 - covered)
+        return ((networks >= self.params.nationwide_networks) & has_plate & (unknown | foreign_plate)) * (1.0 - covered)
 
     def _site_columns(self, batch: pd.DataFrame) -> tuple[Keys, dict[str, object]]:
         """The sensitive site each search falls near (keys of its id) and the site's category and weight."""

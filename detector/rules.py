@@ -43,6 +43,11 @@ PATTERN_SIGNALS = (
     "repeat_plate", "self_surname", "household_sweep", "sensitive_site", "volume_burst", "informal_sharing",
     "subject_swarm", "outside_sharing", "declared_sharing", "forbidden_purpose", "protected_reason",
 )
+# What only one person's doing shows: not judged of a withheld officer (``redacted_user``), who is
+# every withheld officer of the agency at once, their lookups of a person, days near a site, runs
+# of far-reaching lookups and hours pooled. A burst is held against the account's own usual
+# volume, pooled alike, and still counts.
+ONE_PERSON_SIGNALS = ("repeat_plate", "household_sweep", "sensitive_site", "informal_sharing", "off_shift")
 SITE_WEIGHT = {
     "reproductive_health": 1.0, "gender_affirming_care": 1.0, "place_of_worship": 1.0, "immigration_services": 1.0,
     "protest": 1.0, "shelter": 0.8, "medical": 0.5, "school": 0.4, "other": 0.3,
@@ -387,4 +392,5 @@ def compute_signals(f: dict[str, np.ndarray], p: RuleParams) -> np.ndarray:
     S[:, SIGNAL_INDEX["off_shift"]] = f["has_history"] * (1 - _ramp(f["hour_share"], p.offshift_share / 2, p.offshift_share))
     S[:, SIGNAL_INDEX["no_case_number"]] = ~f["has_case"].astype(bool) * _ramp(f["agency_case_practice"], 0.0, p.case_practice_full)
     S[:, SIGNAL_INDEX["vague_reason"]] = f["vague"]
+    S[np.ix_(f["redacted_user"], [SIGNAL_INDEX[s] for s in ONE_PERSON_SIGNALS])] = 0.0
     return S

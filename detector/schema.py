@@ -52,7 +52,6 @@ BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 INTEGER_FIELDS = ("networks_searched", "devices_searched", "results")
 
 SEARCH_TYPES = ("plate", "partial_plate", "area", "convoy", "attributes", "hotlist", "other")
-REDACTED_USER_VALUES = frozenset({"***", "REDACTED", "[REDACTED]", ""})
 
 # Reference files of spec section 2: name -> required columns.
 REFERENCE_FILES: dict[str, tuple[str, ...]] = {

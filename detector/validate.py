@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 from numba import njit
 
-from detector.schema import BY_NAME, FIELDS, INTEGER_FIELDS, REDACTED_USER_VALUES, REQUIRED, SEARCH_TYPES, normalize_plates
+from detector.redaction import WITHHELD, is_redacted
+from detector.schema import BY_NAME, FIELDS, INTEGER_FIELDS, REQUIRED, SEARCH_TYPES, normalize_plates
 from detector.texthash import text_hash
 
 
@@ -197,8 +198,10 @@ def canonicalize(
     st = out["search_type"].str.lower()
     flag(~st.isin(("",) + SEARCH_TYPES).to_numpy(), "search_type", f"expected one of {', '.join(SEARCH_TYPES)}")
     out["search_type"] = st
-    out["user_id"] = out["user_id"].where(~out["user_id"].isin(REDACTED_USER_VALUES), "")
-    out["plate"] = normalize_plates(out["plate"])
+    # a withheld officer is none; a withheld plate one of its own (``detector.redaction``)
+    withheld = {name: is_redacted(pa.array(out[name].array, type=pa.string(), from_pandas=True)) for name in ("user_id", "plate")}
+    out["user_id"] = out["user_id"].where(~withheld["user_id"], "")
+    out["plate"] = normalize_plates(out["plate"]).where(~withheld["plate"], WITHHELD)
     for name in ("agency_state", "plate_state"):
         out[name] = out[name].str.upper()
 

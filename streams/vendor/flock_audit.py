@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.redaction import WITHHELD, is_redacted
 from detector.texthash import text_hash
 from detector.validate import InputError, RejectSink
 from streams.vendor.agencies import agency_name, agency_state
@@ -26,7 +27,7 @@ from streams.vendor.batch import BadCells, column_roles, drop_bad_rows, to_frame
 from streams.vendor.dropdown import categories
 from streams.vendor.flocktime import EXAMPLE, parse_frames, parse_times
 from streams.vendor.ids import SearchIds, combine
-from streams.vendor.text import Column, blank_where, byte_lengths, contiguous, is_redacted, to_counts, unmasked
+from streams.vendor.text import Column, byte_lengths, contiguous, to_counts, unmasked
 
 # normalised header name -> what it holds
 COLUMNS = {
@@ -113,7 +114,8 @@ class FlockAuditAdapter:
             agency = pc.if_else(blank, agency_name(self.agency), agency)
             state = pc.if_else(blank, agency_state(self.agency), state)
         plate_redacted = get("plate").apply(is_redacted)
-        plate = blank_where(get("plate").text(), plate_redacted)
+        plate = pc.if_else(pa.array(plate_redacted), pa.scalar(WITHHELD), get("plate").text()) if plate_redacted.any() \
+            else get("plate").text()
         offense = get("offense").text()
         # Every cell but the id goes into the content hash; unmapped columns (Text Prompt,
         # Moderation) are mostly empty, so hashing them raw costs next to nothing.
@@ -155,7 +157,7 @@ class FlockAuditAdapter:
         wildcard = pc.match_substring_regex(plate, r"[*?]").to_numpy(zero_copy_only=False)
         has_filters = filters.apply(lambda v: (byte_lengths(v) > 0) & ~is_redacted(v))
         choice = np.select(
-            [(lengths > 0) & (wildcard | (lengths < 5)), (lengths > 0) | plate_redacted, has_filters],
+            [(lengths > 0) & ~plate_redacted & (wildcard | (lengths < 5)), (lengths > 0) | plate_redacted, has_filters],
             [0, 1, 2],
             3,
         )

@@ -20,8 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.redaction import is_redacted
 from detector.texthash import GOLDEN, M1, mix64, text_hash
-from streams.vendor.text import byte_lengths, is_redacted
+from streams.vendor.text import byte_lengths
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 PREFIX = b"row-"

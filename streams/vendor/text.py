@@ -16,21 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Markers released logs use in place of a withheld cell: Flock's `***`, agencies'
-# REDACTED / [REDACTED] (also with text after it), `###`, `* * *`, block glyphs,
-# XXXX, and exemption citations typed over the value (`7923.600 GC`, `Gov. Code § 7923.600(a)`).
-# RE2 syntax, for Arrow's regex kernels.
-_REDACTION = (
-    "(?is)^(?:"
-    r"\*(?:\s*\*)+"
-    r"|#{2,}"
-    "|[\u2588-\u258f\u2591-\u2593\u25a0]+"
-    r"|x{3,}"
-    r"|\[?\s*redacted\b.*"
-    r"|(?:(?:gov(?:ernment)?|civ(?:il)?|penal)\.?\s*code|gc)\s*§*\s*\d+(?:\.\d+)*(?:\([a-z0-9]+\))*"
-    r"|\d+(?:\.\d+)+\s*gc"
-    ")$"
-)
+from detector.redaction import is_redacted
+
 _SAMPLE = 4096
 
 
@@ -100,15 +87,6 @@ class Column:
 def _map_each(values: pa.Array, func: Callable[[str], object], result_type: pa.DataType) -> pa.Array:
     encoded = pc.dictionary_encode(values)
     return pa.array([func(v) for v in encoded.dictionary.to_pylist()], type=result_type).take(encoded.indices)
-
-
-def is_redacted(values: pa.Array) -> np.ndarray:
-    """True where the cell is a redaction marker rather than a value.
-
-    >>> is_redacted(pa.array(["***", "* * *", "[REDACTED]", "REDACTED, J", "7923.600 GC", "XXXX", "7ABC123", ""])).tolist()
-    [True, True, True, True, True, True, False, False]
-    """
-    return pc.match_substring_regex(values, _REDACTION).to_numpy(zero_copy_only=False)
 
 
 def blank_where(values: pa.Array, mask: np.ndarray) -> pa.Array:

@@ -31,6 +31,33 @@ def test_repeat_plate_fires_without_case_numbers_and_not_under_one_case():
     assert strength(detective, "repeat_plate").max() == 0
 
 
+def test_a_withheld_officer_is_not_judged_by_one_persons_habits():
+    """Rows whose officer is withheld (``***``: another agency's, in a Network Audit) pool every
+    such officer of the agency: fifteen lookups of one plate are theirs together. An hour of
+    fishing far above the account's usual volume, and what one search says by itself, still count."""
+    for user, judged in (("u1", True), ("***", False)):
+        rows = ([{"ts": t, "user_id": user, "plate": "EX1", "reason": "inv"} for t in days(15)]
+                + [{"ts": t, "user_id": user, "plate": f"F{i}", "reason": ""} for i, t in
+                   enumerate(days(30, start="2025-11-20T02:00:00Z", step="1min"))]
+                + [{"ts": "2025-11-21T10:00:00Z", "user_id": user, "plate": "IM1", "reason": "ICE"}])
+        result = run(rows)
+        assert bool(strength(result, "repeat_plate")[14] > 0.9) is judged
+        assert strength(result, "volume_burst")[44] > 0.5
+        assert strength(result, "forbidden_purpose")[-1] > 0.9
+
+
+def test_a_withheld_plate_is_a_plate_of_its_own():
+    """``***`` in the plate field: some plate, which one withheld. Fifteen such lookups, by one
+    officer or by many, are not fifteen lookups of one plate; thirty in half an hour are still
+    thirty unexplained plate lookups."""
+    again = [{"ts": t, "plate": "***", "reason": "inv"} for t in days(15)]
+    swarm = [{"ts": t, "user_id": f"u{i}", "plate": "***", "reason": "inv"}
+             for i, t in enumerate(days(12, start="2025-11-20T08:00:00Z", step="20min"))]
+    assert strength(run(again), "repeat_plate").max() == 0 and strength(run(swarm), "subject_swarm").max() == 0
+    fishing = [{"ts": t, "plate": "***", "reason": ""} for t in days(30, start="2025-11-20T02:00:00Z", step="1min")]
+    assert strength(run(fishing), "volume_burst")[-1] > 0.5
+
+
 def test_a_case_number_now_and_then_ties_a_repeat_only_as_far_as_the_account_gives_them():
     """An account that gives case numbers on four searches in five, and on one of fifteen lookups
     of this plate: the other fourteen are its own business, not the case's. Where it gives them

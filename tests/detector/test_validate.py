@@ -108,10 +108,13 @@ def test_parquet_with_typed_columns(tmp_path):
     assert batch["ts"].iloc[1] == pd.Timestamp("2025-01-02", tz="UTC")
 
 
-def test_redacted_users_are_empty():
-    raw = pd.DataFrame({"search_id": ["a", "b", "c"], "ts": ["2025-01-01"] * 3, "user_id": ["***", "[REDACTED]", "u9"], "agency": ["PD"] * 3})
-    batch = canonicalize(raw, "x", np.arange(3), RejectCounter())
-    assert batch["user_id"].tolist() == ["", "", "u9"]
+def test_redacted_users_are_empty_and_redacted_plates_withheld():
+    raw = pd.DataFrame({"search_id": list("abcde"), "ts": ["2025-01-01"] * 5, "agency": ["PD"] * 5,
+                        "user_id": ["***", "[REDACTED]", "u9", "XXXX", "REDACTED, J"],
+                        "plate": ["***", "redacted", "gc-02837", "7923.600 GC", "7abc 123"]})
+    batch = canonicalize(raw, "x", np.arange(5), RejectCounter())
+    assert batch["user_id"].tolist() == ["", "", "u9", "", ""]
+    assert batch["plate"].tolist() == ["***", "***", "GC02837", "***", "7ABC123"]
 
 
 def test_dedup_drops_repeats_within_and_across_batches():

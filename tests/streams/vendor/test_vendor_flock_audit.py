@@ -58,7 +58,7 @@ def test_state_read_from_flock_org_names(tmp_path, org, state):
 @pytest.mark.parametrize("marker", ["***", "REDACTED", "[REDACTED]", " REDACTED", "XXXX", "###", "* * *", "7923.600 GC", "REDACTED, J"])
 def test_redaction_markers_never_become_values(tmp_path, marker):
     got = one(tmp_path, **{"Name": marker, "License Plate": marker, "Case #": marker, "Search Type": "search"})
-    assert (got.user_id, got.plate, got.case_number) == ("", "", "")
+    assert (got.user_id, got.plate, got.case_number) == ("", "***", "")  # a plate, which one withheld
     assert got.search_type == "plate"  # a masked plate was still a plate search
 
 
