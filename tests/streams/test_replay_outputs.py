@@ -111,3 +111,10 @@ def test_the_summary_says_what_the_data_lacks_and_what_that_costs(tmp_path):
     searches.assign(case_number="N/A").to_csv(lean / "searches.csv", index=False)
     gaps = replay(lean, tmp_path / "out-placeholder", progress=False, retrospective=False).gaps()
     assert gaps[1].startswith("note: no search carries a case number")
+    # reasons and offense types: a reason or an offense type anywhere is one
+    searches.assign(reason="", offense_type="").to_csv(lean / "searches.csv", index=False)
+    gaps = replay(lean, tmp_path / "out-unstated", progress=False, retrospective=False).gaps()
+    assert len(gaps) == 2 and gaps[1].startswith("note: no search states a reason or an offense type")
+    searches.loc[[5], "offense_type"] = "Theft"
+    searches.assign(reason="").to_csv(lean / "searches.csv", index=False)
+    assert len(replay(lean, tmp_path / "out-one-stated", progress=False, retrospective=False).gaps()) == 1
