@@ -59,6 +59,8 @@ FIELD_GAPS = {
                    "else's, so expect many repeated-plate alerts whose case a reviewer must ask for",
     "networks_searched": "no search says how many networks it reached: no nationwide reach, no informal sharing",
     "location": "no search names a place: no searches near sensitive sites",
+    "user_id": "no search names its officer (withheld or blank): what only one person's doing shows (a plate or a "
+               "family looked up again and again, days near a site, runs of nationwide lookups) is not judged",
     "reason": "no search states a reason or an offense type: each is explained by its case number or not at all, "
               "so expect more alerts whose purpose a reviewer must ask for",
 }
@@ -118,6 +120,7 @@ class ReplaySummary:
             self.present["case_number"] += int(gives_case(batch["case_number"]).sum())  # "N/A" names no case
         self.present["networks_searched"] += int(batch["networks_searched"].notna().sum())
         self.present["location"] += int((batch["lat"].notna() & batch["lon"].notna()).sum())
+        self.present["user_id"] += int((batch["user_id"] != "").sum())
         self.present["reason"] += int(((batch["reason"] != "") | (batch["offense_type"] != "")).sum())
 
 

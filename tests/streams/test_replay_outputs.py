@@ -118,3 +118,6 @@ def test_the_summary_says_what_the_data_lacks_and_what_that_costs(tmp_path):
     searches.loc[[5], "offense_type"] = "Theft"
     searches.assign(reason="").to_csv(lean / "searches.csv", index=False)
     assert len(replay(lean, tmp_path / "out-one-stated", progress=False, retrospective=False).gaps()) == 1
+    searches.assign(user_id="***").to_csv(lean / "searches.csv", index=False)
+    gaps = replay(lean, tmp_path / "out-withheld", progress=False, retrospective=False).gaps()
+    assert len(gaps) == 2 and gaps[1].startswith("note: no search names its officer")
