@@ -19,6 +19,7 @@ from dashboard import audit, maps, queries
 from dashboard.auth import Viewer, require
 from dashboard.baseline import BASELINE_DAYS, Baseline, baseline, hour_profile
 from dashboard.masking import Mask
+from detector.redaction import WITHHELD
 
 AFTER_DAYS = 7  # the timeline runs this far past the episode, to show whether it stopped
 MAX_PLATES = 25  # plate histories shown per alert
@@ -90,7 +91,7 @@ def gather(conn: Connection, alert_id: str, all_sites: pd.DataFrame) -> Case:
     context = queries.user_searches(conn, record["user_id"], record["agency"],
                                     (first - timedelta(days=BASELINE_DAYS)).to_pydatetime(),
                                     (last + timedelta(days=AFTER_DAYS)).to_pydatetime())
-    plates = [p for p in rows["plate"].dropna().unique().tolist() if p][:MAX_PLATES]
+    plates = [p for p in rows["plate"].dropna().unique().tolist() if p and p != WITHHELD][:MAX_PLATES]
     searched = maps.areas(rows)
     return Case(
         record=record, rows=rows, context=context, histories=queries.plate_histories(conn, plates),

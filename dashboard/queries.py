@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from detector.redaction import WITHHELD
 from detector.store import DISPOSITIONS, alerts, dispositions, searches, suppressions
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -137,8 +138,9 @@ def last_search(conn: Connection, user_id: str, agency: str) -> datetime | None:
 
 
 def plate_histories(conn: Connection, plates: Sequence[str], limit: int = 20_000) -> pd.DataFrame:
-    """Who searched these plates, when and with what case: per plate and account."""
-    plates = [p for p in plates if p]
+    """Who searched these plates, when and with what case: per plate and account. A withheld
+    plate (``***``) is none: its searches are of any number of plates."""
+    plates = [p for p in plates if p and p != WITHHELD]
     if not plates:
         return pd.DataFrame(columns=["plate", "user_id", "agency", "searches", "with_case", "first_ts", "last_ts"])
     s = searches.c

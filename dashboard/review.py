@@ -15,7 +15,9 @@ from sqlalchemy.engine import Engine
 
 from dashboard import audit
 from dashboard.auth import Viewer, require
+from detector.alerts import WITHHELD_TARGET
 from detector.explain import pseudonym
+from detector.redaction import WITHHELD
 from detector.store import DISPOSITIONS, alerts, dispositions, searches
 from detector.suppress import RuleError, SuppressionRule, parse_rule, revoke_rule, save_rule
 
@@ -66,8 +68,11 @@ def dispose(engine: Engine, viewer: Viewer, alert_id: str, disposition: str, not
 
 def _target_plate(conn: sa.Connection, record: dict) -> str:
     """The plate an alert is about: the one of its searches whose pseudonym the alert names."""
+    if record.get("target") == WITHHELD_TARGET:
+        raise ReviewError("the log withheld the alert's plate (***), so a rule cannot name it")
     rows = conn.execute(sa.select(searches.c.plate).distinct()
-                        .where(searches.c.search_id.in_(record["search_ids"]), searches.c.plate != "")).scalars()
+                        .where(searches.c.search_id.in_(record["search_ids"]), searches.c.plate != "",
+                               searches.c.plate != WITHHELD)).scalars()
     for plate in rows:
         if pseudonym(plate) == record.get("target"):
             return plate

@@ -44,6 +44,7 @@ MAXIMA = ("up_count", "up_days", "circle_plates", "circle_repeat", "site_days", 
           "plate_agencies", "usual_day", "far_burst", "plate_team", "circle_team", "peak_hour")
 # What an alert reads of each search it takes in: all an episode keeps of a flagged search while it is not open yet.
 JOINED = ("search_id", "t", "user_id", "reason_bits", "purpose_rule", "rare_surname", "site_category", *COUNTERS, *MAXIMA)
+WITHHELD_TARGET = "a withheld plate"  # what an alert names as its plate where the log withheld it
 
 
 def blank_stats() -> dict:
@@ -227,7 +228,7 @@ def _target(plate: str) -> str:
     """How an alert names the plate of its first search: by a pseudonym, never the plate itself."""
     if not plate:
         return "no plate"
-    return "a withheld plate" if plate.startswith(WITHHELD_KEY) else pseudonym(plate)
+    return WITHHELD_TARGET if plate.startswith(WITHHELD_KEY) else pseudonym(plate)
 
 
 def _plain(value: object) -> object:

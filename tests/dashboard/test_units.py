@@ -112,6 +112,16 @@ def test_queue_pages_and_counts(any_engine):
     assert first.loc[0, "signals"] == "sensitive_site" and str(first.loc[0, "first_ts"].tz) == "UTC"
 
 
+def test_a_withheld_plate_has_no_history(any_engine):
+    """``***`` searches are of any number of plates: none of them is a plate's history."""
+    withheld = make_batch([{"search_id": f"w{i}", "ts": EPISODE.isoformat(), "user_id": f"x{i}", "agency": "Town PD", "plate": "***"}
+                           for i in range(3)])
+    with any_engine.begin() as conn:
+        store.save_searches(conn, withheld)
+        assert (queries.plate_histories(conn, ["***", PLATE])["plate"] == PLATE).all()
+        assert len(queries.plate_histories(conn, ["***"])) == 0
+
+
 def test_plate_histories_and_signal_counts(any_engine):
     with any_engine.connect() as conn:
         h = queries.plate_histories(conn, [PLATE])
