@@ -28,6 +28,11 @@ SEARCH_FIELDS = ["ts", "search_id", "user_id", "agency", "agency_state", "search
                  "lon", "radius_m", "window_start", "window_end"]
 
 
+def named_plates(rows: pd.DataFrame) -> list[str]:
+    """The plates searches name: not an empty one, nor one the log withheld (``***``)."""
+    return [p for p in rows["plate"].dropna().unique().tolist() if p and p != WITHHELD]
+
+
 class CaseNotFound(LookupError):
     pass
 
@@ -52,7 +57,7 @@ class Case:
 
     @property
     def plates(self) -> list[str]:
-        return [p for p in self.rows["plate"].dropna().unique().tolist() if p]
+        return named_plates(self.rows)
 
     @property
     def users(self) -> list[str]:
@@ -91,7 +96,7 @@ def gather(conn: Connection, alert_id: str, all_sites: pd.DataFrame) -> Case:
     context = queries.user_searches(conn, record["user_id"], record["agency"],
                                     (first - timedelta(days=BASELINE_DAYS)).to_pydatetime(),
                                     (last + timedelta(days=AFTER_DAYS)).to_pydatetime())
-    plates = [p for p in rows["plate"].dropna().unique().tolist() if p and p != WITHHELD][:MAX_PLATES]
+    plates = named_plates(rows)[:MAX_PLATES]
     searched = maps.areas(rows)
     return Case(
         record=record, rows=rows, context=context, histories=queries.plate_histories(conn, plates),

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from detector.explain import pseudonym
+from detector.redaction import WITHHELD
 
 REDACTED = "(redacted)"
 
@@ -25,6 +26,8 @@ class Mask:
     def plate(self, value: str | None) -> str:
         if not value:
             return ""
+        if value == WITHHELD:  # the source log withheld it: one pseudonym for all would read as one plate
+            return WITHHELD
         return str(value) if self.revealed else pseudonym(str(value))
 
     def user(self, value: str | None) -> str:

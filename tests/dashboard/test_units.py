@@ -66,6 +66,7 @@ def test_mask():
     masked, shown = Mask(), Mask(revealed=True)
     assert masked.plate(PLATE) == pseudonym(PLATE) and shown.plate(PLATE) == PLATE
     assert masked.user("") == REDACTED and masked.user("u1") == pseudonym("u1", "user")
+    assert masked.plate("***") == shown.plate("***") == "***"  # withheld by the log: no pseudonym reads as one plate
     summary = f"User u1 (PD) looked up {pseudonym(PLATE)} 5 times between 2025-10-01 and 2025-10-11: review."
     assert masked.summary(summary, "u1", [PLATE]) == summary.replace("User u1", f"User {pseudonym('u1', 'user')}")
     assert shown.summary(summary, "u1", [PLATE]) == summary.replace(pseudonym(PLATE), PLATE)
