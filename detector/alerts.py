@@ -28,7 +28,6 @@ import pandas as pd
 
 from detector.explain import SIGNAL_TITLES, pseudonym, signal_detail, summary
 from detector.reasons import PROTECTED, names_of
-from detector.redaction import WITHHELD_KEY
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SIGNALS
 from detector.schema import NS_DAY
 from detector.scoring import OPEN_THRESHOLD
@@ -44,7 +43,6 @@ MAXIMA = ("up_count", "up_days", "circle_plates", "circle_repeat", "site_days", 
           "plate_agencies", "usual_day", "far_burst", "plate_team", "circle_team", "peak_hour")
 # What an alert reads of each search it takes in: all an episode keeps of a flagged search while it is not open yet.
 JOINED = ("search_id", "t", "user_id", "reason_bits", "purpose_rule", "rare_surname", "site_category", *COUNTERS, *MAXIMA)
-WITHHELD_TARGET = "a withheld plate"  # what an alert names as its plate where the log withheld it
 
 
 def blank_stats() -> dict:
@@ -164,7 +162,7 @@ class Alerter:
                     key=key, pattern=pattern, user_id=str(cols["user_id"][k]), agency=str(cols["agency"][k]),
                     first_ns=t, last_ns=t,
                     stats=blank_stats() | {
-                        "target": _target(str(cols["plate"][k])),
+                        "target": pseudonym(str(cols["plate"][k])) if cols["plate"][k] else "no plate",
                         "site_category": str(cols["site_category"][k]), "reason_categories": [],
                         "agency_state": str(cols["agency_state"][k]), "agency_kind": str(cols["agency_kind"][k]),
                         "rule": cols["sharing_rule"][k], "purpose_rule": "", "rare_surname": False,
@@ -222,13 +220,6 @@ class Alerter:
         """Forget episodes that can no longer be extended, so state stays bounded."""
         longest = max(GAP_DAYS.values()) * NS_DAY
         self.open = {k: a for k, a in self.open.items() if now_ns - a.last_ns <= longest}
-
-
-def _target(plate: str) -> str:
-    """How an alert names the plate of its first search: by a pseudonym, never the plate itself."""
-    if not plate:
-        return "no plate"
-    return WITHHELD_TARGET if plate.startswith(WITHHELD_KEY) else pseudonym(plate)
 
 
 def _plain(value: object) -> object:

@@ -22,7 +22,7 @@ from detector.features import TARGET_FEATURES, USER_FEATURES, TargetSide, UserSi
 from detector.policy import Policy
 from detector.reasons import BIT, PROTECTED, classify_column, gives_case
 from detector.reference import PlateFacts, Reference, lookup
-from detector.redaction import WITHHELD, WITHHELD_KEY
+from detector.redaction import WITHHELD
 from detector.rules import PATTERN_SIGNALS, SIGNAL_INDEX, SITE_WEIGHT, RuleParams, compute_signals
 from detector.schema import ts_ns
 from detector.scoring import Fusion
@@ -99,15 +99,17 @@ class Detector:
         accounts = agency.pairs(user_id)
         user = accounts.derive([f"{a}\x1f{u or UNKNOWN_USER}" for a, u in accounts.values])
         plates = batch["plate"]
+        looked_up = (plates != "").to_numpy()  # a withheld plate was looked up too ...
         withheld = (plates == WITHHELD).to_numpy()
-        if withheld.any():  # each a plate of its own (``detector.redaction``)
-            plates = plates.where(~withheld, WITHHELD_KEY + batch["search_id"])
+        if withheld.any():  # ... but is no plate to the state: never one plate shared by every withheld row
+            plates = plates.where(~withheld, "")
         typed = Keys.of(plates)
         plate = ref.resolve_partials(typed, plates)
         facts = ref.plate_facts(plate.values)
         c: dict[str, object] = {name: batch[name].array for name in ("search_id", "user_id", "agency", "case_number")}
         # the plate searched for, a partial plate resolved: what the feature state and episodes key on
         c["plate"] = plates.array if plate is typed else plate.strings()
+        c["plate_lookup"] = looked_up
         c["t"] = ts_ns(batch["ts"])
         c["user_key"] = user.strings()
         c["redacted_user"] = (batch["user_id"] == "").to_numpy()
@@ -235,8 +237,8 @@ class Detector:
         plate opened the run, so that the whole sweep is one episode.
         """
         links = self.reference.links
-        uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["located"], c["covered"], c["test_reason"], c["has_case"],
-                                c["log_net"], c["far"], c["linked"], links, self.reference.persons)
+        uf = self.user_side.run(c["t"], keys.user, keys.agency, keys.person, keys.site, c["located"], c["covered"], c["test_reason"],
+                                c["plate_lookup"], c["has_case"], c["log_net"], c["far"], c["linked"], links, self.reference.persons)
         anchor = uf[USER_FEATURES.index("sweep_anchor")].astype(np.int64)
         swept = np.flatnonzero(anchor >= 0)
         codes, values = keys.person.codes, keys.person.values

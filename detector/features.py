@@ -144,7 +144,7 @@ def _within(at, ti, window):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def user_kernel(  # pragma: no cover - compiled
-    t, user, agency, plate, site, located, explained, probing, has_case, log_net, far, linked, out,
+    t, user, agency, plate, site, located, explained, probing, looked_up, has_case, log_net, far, linked, out,
     u_n, u_hist, u_day, u_day_count, u_day_fish, u_daily, u_active, u_burst, u_burst_nc, u_last,
     u_net, u_net_n, u_far, u_far_day, u_far_daily, u_located, u_linked, u_linked_last, u_fix, u_case_practice,
     u_day_peak, u_peak,
@@ -276,7 +276,7 @@ def user_kernel(  # pragma: no cover - compiled
         u_burst[u] = u_burst[u] * burst + 1.0
         # fishing is unexplained lookups of plates (a "test" of the system on one plate after another
         # among them); a storm of area searches answers an incident
-        fishing = (1.0 if probing[i] else 1.0 - explained[i]) if plate[i] >= 0 else 0.0
+        fishing = (1.0 if probing[i] else 1.0 - explained[i]) if looked_up[i] else 0.0
         out[37, i] = u_peak[u] if u_active[u] >= PEAK_DAYS and u_peak[u] > 0 else -1.0
         u_burst_nc[u] = u_burst_nc[u] * burst + fishing
         u_day_peak[u] = max(u_day_peak[u], u_burst[u])
@@ -639,13 +639,14 @@ class UserSide(_Forgetting):
         self.links_digest = np.zeros(0, dtype=np.uint64)
 
     def run(self, t: np.ndarray, user: Keys, agency: Keys, person: Keys, site: Keys, located: np.ndarray, explained: np.ndarray,
-            probing: np.ndarray, has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray, linked: np.ndarray,
-            links: Links, persons: int = 0) -> np.ndarray:
+            probing: np.ndarray, looked_up: np.ndarray, has_case: np.ndarray, log_net: np.ndarray, far: np.ndarray,
+            linked: np.ndarray, links: Links, persons: int = 0) -> np.ndarray:
         """Features for one batch in time order, one row per feature (``USER_FEATURES``); updates the state.
 
         ``person`` and ``site`` are empty where a search has none; ``located`` marks the searches
         that name a place; ``probing`` those whose reason is a test, which explains a lookup of a test
-        plate but not one plate after another (``fishing``); ``linked`` is each search's row in
+        plate but not one plate after another (``fishing``); ``looked_up`` those that looked a plate
+        up, one the log withheld too (no ``person``); ``linked`` is each search's row in
         ``links`` (-1 where the plate is linked to nothing); ``persons`` the people of the register
         (0 without one).
         """
@@ -675,7 +676,7 @@ class UserSide(_Forgetting):
         out[USER_FEATURES.index("net_mean")] = np.nan
         U, A, P, S, K = self.user.data, self.agency.data, self.pair.data, self.site.data, self.linked.data
         self.pair.size, self.site.size, self.agency_site.size, self.agency_person.size, self.linked.size = user_kernel(
-            t, u, a, p, s, located, explained, probing, has_case, log_net, far, linked, out,
+            t, u, a, p, s, located, explained, probing, looked_up, has_case, log_net, far, linked, out,
             U["n"], U["hist"], U["day"], U["day_count"], U["day_fish"], U["daily"], U["active"], U["burst"], U["burst_nc"], U["last"],
             U["net"], U["net_n"], U["far"], U["far_day"], U["far_daily"], U["located"], U["linked"], U["linked_last"], U["fix"], U["case_practice"], U["day_peak"], U["peak"], A["daily"], A["n"], A["located"], A["searches"], A["case_practice"], A["linked"], A["sweep_practice"], A["first"],
             self.pair.slots.table, self.pair.size, P["count"], P["days"], P["lastday"], P["first"], P["nocase"], P["case"], P["off"],

@@ -15,12 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# A withheld plate in the canonical form: a plate was looked up, which one is not known.
+# A withheld plate in the canonical form: a plate was looked up, which one is not known. The
+# detector counts it a plate lookup (a burst of them is still fishing) but no plate: never one
+# plate shared by every withheld row.
 WITHHELD = "***"
-# ... and its key in the feature state, made distinct for each search by its id: each such lookup
-# counts as one of a plate nobody else looked up (a burst of them is still fishing), never as
-# lookups of one plate shared by every withheld row. No plate holds this character.
-WITHHELD_KEY = "\x1f"
 
 # RE2 syntax, for Arrow's regex kernels. An exemption citation is known by its wording (code, §)
 # or by a section number with a dot or a subsection, never by "GC" and digits alone: plates

@@ -198,10 +198,12 @@ def canonicalize(
     st = out["search_type"].str.lower()
     flag(~st.isin(("",) + SEARCH_TYPES).to_numpy(), "search_type", f"expected one of {', '.join(SEARCH_TYPES)}")
     out["search_type"] = st
-    # a withheld officer is none; a withheld plate one of its own (``detector.redaction``)
-    withheld = {name: is_redacted(pa.array(out[name].array, type=pa.string(), from_pandas=True)) for name in ("user_id", "plate")}
-    out["user_id"] = out["user_id"].where(~withheld["user_id"], "")
-    out["plate"] = normalize_plates(out["plate"]).where(~withheld["plate"], WITHHELD)
+    # a withheld officer is none, a withheld plate ``WITHHELD`` (``detector.redaction``)
+    for name, marker in (("user_id", ""), ("plate", WITHHELD)):
+        withheld = is_redacted(pa.array(out[name].array, type=pa.string(), from_pandas=True))
+        if withheld.any():
+            out[name] = out[name].where(~withheld, marker)
+    out["plate"] = normalize_plates(out["plate"])
     for name in ("agency_state", "plate_state"):
         out[name] = out[name].str.upper()
 

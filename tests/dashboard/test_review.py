@@ -171,13 +171,6 @@ def test_a_rule_can_cover_only_the_alerts_plate_which_pages_show_masked(dashboar
         review.suppress(engine, Viewer("sup", "supervisor"), "A1", ["repeat_plate"], until, "because", {}, only_target=True)
 
 
-def test_a_rule_cannot_name_a_plate_the_log_withheld(engine):
-    from detector.alerts import WITHHELD_TARGET
-
-    with engine.connect() as conn, pytest.raises(review.ReviewError, match="withheld the alert's plate"):
-        review._target_plate(conn, {"target": WITHHELD_TARGET, "search_ids": ["e0"]})
-
-
 def test_only_supervisors_suppress_and_never_for_their_own_account(dashboard_env, engine):
     from datetime import date, timedelta
 

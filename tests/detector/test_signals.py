@@ -46,7 +46,7 @@ def test_a_withheld_officer_is_not_judged_by_one_persons_habits():
         assert strength(result, "forbidden_purpose")[-1] > 0.9
 
 
-def test_a_withheld_plate_is_a_plate_of_its_own():
+def test_a_withheld_plate_is_a_lookup_but_no_plate():
     """``***`` in the plate field: some plate, which one withheld. Fifteen such lookups, by one
     officer or by many, are not fifteen lookups of one plate; thirty in half an hour are still
     thirty unexplained plate lookups."""
