@@ -52,7 +52,7 @@ MAX_AHEAD_NS = 366 * 86_400 * 10**9
 CLOCK_SINCE_MS = 946_684_800_000  # 2000-01-01 UTC
 # The context columns ``Detector.user_features`` and ``Detector.target_stage`` read, and the
 # column user_features adds besides the features (the person each search is filed under)
-USER_INPUTS = ("t", "located", "covered", "test_reason", "has_case", "log_net", "far", "linked")
+USER_INPUTS = ("t", "located", "covered", "test_reason", "plate_lookup", "has_case", "log_net", "far", "linked")
 USER_OUTPUTS = ("person", *USER_FEATURES)
 TARGET_INPUTS = ("t", "plate", "user_key", "agency", "covered", "hotlist_search")
 

@@ -108,7 +108,8 @@ def test_stage_one_features_every_partition_as_its_own_user_stage_would(tmp_path
     messages = {0: [], 1: []}
     for i in range(120):
         m = {"search_id": f"s{i:03d}", "ts": (start + pd.Timedelta(minutes=7 * i)).isoformat(), "user_id": f"u{i % 5}",
-             "agency": ["Town PD", "County SO"][i % 2], "plate": f"P{i % 9}", "case_number": "C1" if i % 3 else ""}
+             "agency": ["Town PD", "County SO"][i % 2], "plate": f"P{i % 9}" if i % 11 else "***",  # some withheld
+             "case_number": "C1" if i % 3 else ""}
         messages[i % 2].append(json.dumps(m).encode())
     messages[1][40], messages[1][41] = messages[1][41], messages[1][40]  # out of time order: two runs
     messages[0].append(messages[0][3])  # delivered twice
