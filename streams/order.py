@@ -8,9 +8,10 @@ blocks of days out of order; a generated log may have its incidents appended aft
 rest. Read in chunks, each would run time backwards from one batch to the next, and
 every per-user baseline, repetition count and window would be built from the future. So
 a file not known to list its searches oldest first is read whole once, its canonical
-batches held as they are read, and fed back in time order (a stable sort: searches of
-the same instant keep the file's order). A file whose times a quick scan found in order
-(``streams.files.listed_in_time_order``) streams straight through.
+batches held as they are read, and fed back in the order a stream takes them: by time,
+searches of one instant by search id. A file whose times a quick scan found in order
+(``streams.files.listed_in_time_order``) streams straight through, each instant's
+searches put in that order as they come.
 
 Up to ``HOLD_BYTES`` of canonical batches (some 2 million searches) are held in memory:
 sorting them there costs 0.1 s a million searches. A longer file spills them all to a
@@ -68,8 +69,8 @@ def oldest_first(batches: Generator[pd.DataFrame, None, None], chunk_rows: int, 
                  progress: tqdm | None = None, listed_in_order: bool = False) -> Generator[pd.DataFrame, None, None]:
     """``batches`` (canonical, in file order, read ``chunk_rows`` at a time) oldest first.
 
-    Fed as read where ``listed_in_order`` (``streams.files.listed_in_time_order``).
-    Otherwise the whole file is read, its rejects written with their line numbers as it
+    Fed as read where ``listed_in_order`` (``streams.files.listed_in_time_order``), but
+    for each instant's searches, put in search-id order (``_by_instant``). Otherwise the whole file is read, its rejects written with their line numbers as it
     is, and fed back in the order a stream takes searches in (``streams.merge.ORDER``: by
     time, searches of one instant by search id), about ``chunk_rows`` at a time (a batch
     ends after the last search of its last instant): the same batches whatever order the
@@ -222,8 +223,9 @@ def _merged(parts: list[Path], times: list[np.ndarray], chunk_rows: int) -> Gene
     are put in search-id order there.
     """
     starts = np.cumsum([0] + [len(t) for t in times])
-    order = np.argsort(np.concatenate(times), kind="stable")
-    bounds = _bounds(np.concatenate(times)[order], chunk_rows)
+    listed_times = np.concatenate(times)
+    order = np.argsort(listed_times, kind="stable")
+    bounds = _bounds(listed_times[order], chunk_rows)
     readers = [_PartReader(p) for p in parts]
     for start, end in zip(bounds, bounds[1:]):
         chunk = order[start:end]

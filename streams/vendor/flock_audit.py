@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.redaction import WITHHELD, is_redacted
+from detector.redaction import is_redacted
 from detector.texthash import text_hash
 from detector.validate import InputError, RejectSink
 from streams.vendor.agencies import agency_name, agency_state
@@ -114,8 +114,7 @@ class FlockAuditAdapter:
             agency = pc.if_else(blank, agency_name(self.agency), agency)
             state = pc.if_else(blank, agency_state(self.agency), state)
         plate_redacted = get("plate").apply(is_redacted)
-        plate = pc.if_else(pa.array(plate_redacted), pa.scalar(WITHHELD), get("plate").text()) if plate_redacted.any() \
-            else get("plate").text()
+        plate = get("plate").text()  # a marker left as it is: canonicalize makes it the canonical withheld plate
         offense = get("offense").text()
         # Every cell but the id goes into the content hash; unmapped columns (Text Prompt,
         # Moderation) are mostly empty, so hashing them raw costs next to nothing.
